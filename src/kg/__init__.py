@@ -1,0 +1,34 @@
+"""kg: a linked-data knowledge graph of Dutch citizen initiatives (maatschappelijke initiatieven).
+
+    >>> import kg
+    >>> graph = kg.load()
+    >>> rows = graph.query("initiatives-by-bottleneck", {"bottleneck": "fiscaliteit"})
+    >>> report = graph.validate()
+"""
+
+from .errors import InputError, KgError, ParameterError, QueryError, UsageError
+from .graph import KnowledgeGraph, load
+from .queries import Parameter, StoredQuery
+from .queries import get as get_query
+from .queries import stored as stored_queries
+from .results import Result
+from .validation import Finding, ValidationReport
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Finding",
+    "InputError",
+    "KgError",
+    "KnowledgeGraph",
+    "Parameter",
+    "ParameterError",
+    "QueryError",
+    "Result",
+    "StoredQuery",
+    "UsageError",
+    "ValidationReport",
+    "get_query",
+    "load",
+    "stored_queries",
+]

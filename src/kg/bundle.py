@@ -1,0 +1,44 @@
+"""Where the bundled ontology, shapes, data and queries live.
+
+In a source checkout they are the top-level folders; in an installed wheel they are copied into
+``kg/bundled/`` (see ``pyproject.toml``). Either way the layout below that root is the same.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from .errors import InputError
+
+
+@cache
+def root() -> Path:
+    """The folder holding ``ontology/``, ``shapes/``, ``data/`` and ``queries/``."""
+    packaged = Path(__file__).with_name("bundled")
+    if (packaged / "ontology").is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "ontology").is_dir():
+        return checkout
+    raise InputError("kg: bundled files not found (reinstall the package)")
+
+
+def ontology_files() -> list[Path]:
+    """The ontology, the axioms of reused vocabularies and the SKOS vocabularies."""
+    return sorted((root() / "ontology").rglob("*.ttl"))
+
+
+def shapes_files() -> list[Path]:
+    """The SHACL shapes the data must conform to."""
+    return sorted((root() / "shapes").glob("*.ttl"))
+
+
+def data_files() -> list[Path]:
+    """The bundled instance data (programme, municipalities, initiatives)."""
+    return sorted((root() / "data").rglob("*.ttl"))
+
+
+def queries_dir() -> Path:
+    """The folder of stored ``.rq`` queries."""
+    return root() / "queries"

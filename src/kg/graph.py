@@ -1,0 +1,178 @@
+"""The one loaded graph: ontology and data files in an Oxigraph store, in named graphs.
+
+Files on disk -> ``KnowledgeGraph.load()`` -> validate / infer / query / export. The ontology (with
+vocabularies) and the data sit in separate named graphs; inference, when asked for, fills a third.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import bundle, inference, queries
+from .errors import ParameterError, QueryError
+from .loading import load_files
+from .namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
+from .queries import StoredQuery
+from .results import Result
+
+ONTOLOGY = ox.NamedNode(ONTOLOGY_GRAPH)
+DATA = ox.NamedNode(DATA_GRAPH)
+INFERRED = ox.NamedNode(INFERRED_GRAPH)
+
+
+class KnowledgeGraph:
+    """Ontology, vocabularies and data, loaded once; inference computed on first need."""
+
+    def __init__(self, store: ox.Store, ontology_files: Sequence[Path], data_files: Sequence[Path]):
+        self.store = store
+        self.ontology_files = list(ontology_files)
+        self.data_files = list(data_files)
+        self.reasoner: str | None = None
+
+    @classmethod
+    def load(cls, data: Sequence[str | Path] | None = None,
+             ontology: Sequence[str | Path] | None = None) -> KnowledgeGraph:
+        """Load the bundled ontology and data, or the given files instead of either."""
+        ontology_files = [Path(p) for p in ontology] if ontology else bundle.ontology_files()
+        data_files = [Path(p) for p in data] if data else bundle.data_files()
+        store = ox.Store()
+        load_files(store, ontology_files, ONTOLOGY)
+        load_files(store, data_files, DATA)
+        return cls(store, ontology_files, data_files)
+
+    def __len__(self) -> int:
+        """Number of asserted triples (ontology and data)."""
+        return sum(1 for _ in self.store.quads_for_pattern(None, None, None, ONTOLOGY)) + sum(
+            1 for _ in self.store.quads_for_pattern(None, None, None, DATA))
+
+    # --- inference --------------------------------------------------------------------------
+
+    def infer(self, reasoner: str = "rules") -> int:
+        """(Re)compute the inferred graph with ``reasoner``; return its size."""
+        count = inference.infer(self.store, [ONTOLOGY, DATA], INFERRED, reasoner)
+        self.reasoner = reasoner
+        return count
+
+    def _ensure_inferred(self) -> None:
+        if self.reasoner is None:
+            self.infer()
+
+    def graphs(self, *, inferred: bool = False) -> list[ox.NamedNode]:
+        """The named graphs that make up the default graph of a query or export."""
+        if inferred:
+            self._ensure_inferred()
+            return [ONTOLOGY, DATA, INFERRED]
+        return [ONTOLOGY, DATA]
+
+    def triples(self, graph: ox.NamedNode) -> list[ox.Triple]:
+        """The triples of one named graph."""
+        return [q.triple for q in self.store.quads_for_pattern(None, None, None, graph)]
+
+    # --- queries ----------------------------------------------------------------------------
+
+    def query(self, query: str | StoredQuery, params: Mapping[str, object] | None = None, *,
+              infer: bool = True, lang: str = "nl") -> Result:
+        """Run a stored query (by name, ``.rq`` path or StoredQuery) or SPARQL text.
+
+        ``params`` are validated and bound as typed RDF terms; ``lang`` binds ``?__lang`` where a
+        query has it. ``infer=False`` queries asserted triples only.
+        """
+        stored = _resolve(query)
+        values = {k: str(v) for k, v in (params or {}).items()}
+        text = queries.bind(stored.text, self._bind(stored, values, lang))
+        graphs = self.graphs(inferred=infer and stored.inference)
+
+        def run() -> object:
+            try:
+                return self.store.query(text, default_graph=graphs, prefixes=PREFIXES)
+            except SyntaxError as err:
+                where = stored.path or stored.name
+                raise QueryError(f"{where}: SPARQL syntax error: {err}") from None
+
+        answer = run()
+        if isinstance(answer, ox.QuerySolutions):
+            names = [v.value for v in answer.variables]
+            rows = [tuple(sol[i] for i in range(len(names))) for sol in answer]
+            return Result("SELECT", names, rows, rerun=run)
+        if isinstance(answer, ox.QueryBoolean):
+            return Result("ASK", boolean=bool(answer), rerun=run)
+        return Result(stored.form if stored.form != "SELECT" else "CONSTRUCT",
+                      triples=list(answer))
+
+    def values(self, stored: StoredQuery, name: str) -> list[str]:
+        """The allowed values of a parameter that has a ``values`` pattern, from the graph."""
+        param = stored.parameter(name)
+        if not param.values:
+            return []
+        result = self.store.query(stored.values_query(param), default_graph=self.graphs(
+            inferred=stored.inference))
+        return [sol["value"].value for sol in result if sol["value"] is not None]
+
+    def _bind(self, stored: StoredQuery, values: dict[str, str],
+              lang: str) -> dict[str, ox.NamedNode | ox.Literal]:
+        """Validate the raw parameter values; return variable name -> RDF term."""
+        names = {p.name for p in stored.parameters}
+        if "lang" in names and "lang" not in values:
+            values["lang"] = lang
+        subs: dict[str, ox.NamedNode | ox.Literal] = {}
+        for name, raw in values.items():
+            if name not in names:
+                stored.parameter(name)  # raises with the list of known parameters
+            param = stored.parameter(name)
+            term = param.to_term(raw)
+            if param.values:
+                allowed = self.values(stored, name)
+                if raw.casefold() not in {a.casefold() for a in allowed}:
+                    close = difflib.get_close_matches(raw, allowed, n=1)
+                    hint = f" (did you mean {close[0]}?)" if close else ""
+                    raise ParameterError(
+                        f"parameter {name}: unknown value {raw!r}{hint}; known: {', '.join(allowed)}")
+            subs[param.variable] = term
+        for param in stored.parameters:
+            if param.required and param.name not in values:
+                example = f" (e.g. -p {param.name}={param.example})" if param.example else ""
+                raise ParameterError(f"query {stored.name} needs parameter {param.name}{example}")
+        return subs
+
+    # --- validation and export --------------------------------------------------------------
+
+    def to_rdflib(self, *, inferred: bool = False) -> object:
+        """An rdflib.Graph with the asserted (and optionally inferred) triples."""
+        import rdflib
+
+        graph = rdflib.Graph()
+        for name in self.graphs(inferred=inferred):
+            graph.parse(data=self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name),
+                        format="nt")
+        for prefix, ns in PREFIXES.items():
+            graph.bind(prefix, ns, override=True)
+        return graph
+
+    def validate(self, shapes: Sequence[str | Path] | None = None) -> object:
+        """Validate ontology, vocabularies and data against the SHACL shapes."""
+        from .validation import validate
+
+        return validate(self, shapes)
+
+    def serialize(self, fmt: str = "turtle", *, inferred: bool = False) -> bytes:
+        """The asserted graphs (plus the inferred one if asked) in an RDF format."""
+        from .export import serialize
+
+        return serialize(self, fmt, inferred=inferred)
+
+
+def _resolve(query: str | StoredQuery) -> StoredQuery:
+    if isinstance(query, StoredQuery):
+        return query
+    if any(c in query for c in " \n{") and not query.endswith(".rq"):
+        return queries.parse(query, "<query>")
+    return queries.get(query)
+
+
+def load(data: Sequence[str | Path] | None = None) -> KnowledgeGraph:
+    """Load the bundled ontology with the bundled data (or the given data files)."""
+    return KnowledgeGraph.load(data)
