@@ -88,8 +88,9 @@ def validate(kg: KnowledgeGraph, shapes: Sequence[str | Path] | None = None) -> 
     import pyshacl
     import rdflib
 
+    shacl = shapes_graph(shapes)
     conforms, report, _ = pyshacl.validate(
-        kg.to_rdflib(), shacl_graph=shapes_graph(shapes), inference="none",
+        kg.to_rdflib(), shacl_graph=shacl, inference="none",
         allow_warnings=True, allow_infos=True)
     sh = rdflib.Namespace(SH)
     findings = []
@@ -99,6 +100,11 @@ def validate(kg: KnowledgeGraph, shapes: Sequence[str | Path] | None = None) -> 
             return None if value is None else str(value)
 
         messages = {(m.language or ""): str(m) for m in report.objects(result, sh.resultMessage)}
+        if set(messages) <= {""}:
+            # pyshacl keeps one untagged message for SPARQL constraints: use the constraint's own
+            constraint = report.value(result, sh.sourceConstraint)
+            own = {(m.language or ""): str(m) for m in shacl.objects(constraint, sh.message)}
+            messages = own or messages
         findings.append(Finding(
             severity=one(sh.resultSeverity).rsplit("#", 1)[-1],
             focus=one(sh.focusNode), path=one(sh.resultPath), shape=one(sh.sourceShape),

@@ -1,0 +1,220 @@
+"""The ``kg`` command: a thin shell over the Python API.
+
+Exit status: 0 success (data conforms), 1 data does not conform, 2 usage or input error.
+Data goes to stdout, messages to stderr; errors are one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import InputError, KgError, UsageError
+
+EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
+QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "nt", "jsonld")
+EXPORT_FORMATS = ("turtle", "nt", "jsonld", "xml", "trig", "nquads")
+
+EXAMPLES = {
+    "info": "example:\n  kg info",
+    "validate": "examples:\n  kg validate\n  kg validate my-data.ttl --format json\n"
+                "  kg validate --shapes extra-shapes.ttl --lang en",
+    "queries": "example:\n  kg queries",
+    "query": "examples:\n  kg query initiatives\n"
+             "  kg query shared-bottlenecks -p bottleneck=fiscaliteit\n"
+             "  kg query initiatives-by-legal-form -p legalform=privaatrechtelijk --format csv\n"
+             "  kg query my-question.rq --no-infer --format json",
+    "export": "examples:\n  kg export > kg.ttl\n  kg export --format jsonld --inferred -o kg.jsonld\n"
+              "  kg export --format trig --inferred",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=("nl", "en"), default="nl",
+                        help="language of labels and messages (default: nl)")
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--data", metavar="FILE", action="append", type=Path,
+                      help="use this RDF file instead of the bundled data (repeatable)")
+    out = argparse.ArgumentParser(add_help=False)
+    out.add_argument("-o", "--output", metavar="FILE", type=Path,
+                     help="write to FILE (atomically) instead of stdout")
+
+    parser = _Parser(prog="kg", description="A linked-data knowledge graph of Dutch citizen initiatives "
+                     "(Ruim op de Regels): validate, infer, query and export.",
+                     epilog="exit status: 0 success, 1 data does not conform, 2 usage or input error",
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"kg {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+
+    def verb(name: str, helptext: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        return verbs.add_parser(name, help=helptext, description=helptext, parents=[common, *parents],
+                                epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    verb("info", "what is loaded: files, triples, initiatives, queries", data)
+
+    p = verb("validate", "validate data against the SHACL shapes (exit 1 if it does not conform)", data, out)
+    p.add_argument("files", nargs="*", metavar="FILE", type=Path,
+                   help="data files to validate instead of the bundled data")
+    p.add_argument("--shapes", metavar="FILE", action="append", type=Path,
+                   help="use these SHACL shapes instead of the bundled ones (repeatable)")
+    p.add_argument("--format", choices=("text", "turtle", "json"), default="text")
+
+    verb("queries", "list the stored queries and their parameters")
+
+    p = verb("query", "run a stored query by name, or a .rq file", data, out)
+    p.add_argument("name", metavar="NAME|FILE.rq")
+    p.add_argument("-p", "--param", metavar="NAME=VALUE", action="append", default=[],
+                   help="a query parameter (repeatable)")
+    p.add_argument("--format", choices=QUERY_FORMATS, default="table",
+                   help="table (default); csv, tsv, json, xml (W3C SPARQL results) for SELECT/ASK; "
+                        "turtle, nt, jsonld, xml for CONSTRUCT/DESCRIBE")
+    p.add_argument("--no-infer", action="store_true", help="query asserted triples only")
+    p.add_argument("--reasoner", choices=("rules", "owlrl"), default="rules",
+                   help="rules (fast, default) or owlrl (full OWL 2 RL reference)")
+
+    p = verb("export", "write the graph in an RDF format", data, out)
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="turtle")
+    p.add_argument("--inferred", action="store_true",
+                   help="add the inferred triples (a named graph of their own in trig/nquads)")
+    p.add_argument("--reasoner", choices=("rules", "owlrl"), default="rules")
+    return parser
+
+
+def _write(data: bytes, output: Path | None) -> None:
+    """Write to stdout, or to ``output`` through a temporary file renamed into place."""
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = output.resolve()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except OSError as err:
+        if "tmp" in locals() and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise InputError(f"{output}: cannot write: {err.strerror or err}") from None
+
+
+def _params(pairs: Sequence[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"-p {pair!r}: expected NAME=VALUE")
+        params[name.strip()] = value
+    return params
+
+
+def _info(args: argparse.Namespace) -> int:
+    from .graph import KnowledgeGraph
+    from .queries import stored
+
+    kg = KnowledgeGraph.load(args.data)
+    counts = kg.query("""PREFIX mi: <https://w3id.org/initiatieven/def/>
+        PREFIX tooi: <https://identifier.overheid.nl/tooi/def/ont/>
+        SELECT (COUNT(DISTINCT ?i) AS ?initiatives) (COUNT(DISTINCT ?g) AS ?municipalities)
+        WHERE { { ?i a mi:Initiative } UNION { ?g a tooi:Gemeente } }""", infer=False)
+    row = next(iter(counts))
+    from .bundle import root
+    from .graph import DATA, ONTOLOGY
+
+    lines = [
+        f"kg {__version__}",
+        f"bundle:          {root()}",
+        f"ontology files:  {len(kg.ontology_files)} ({len(kg.triples(ONTOLOGY))} triples)",
+        f"data files:      {len(kg.data_files)} ({len(kg.triples(DATA))} triples)",
+        f"initiatives:     {row['initiatives']}",
+        f"municipalities:  {row['municipalities']}",
+        f"stored queries:  {len(stored())} (kg queries lists them)",
+    ]
+    _write(("\n".join(lines) + "\n").encode(), None)
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .graph import KnowledgeGraph
+
+    files = list(args.files or []) + list(args.data or [])
+    report = KnowledgeGraph.load(files or None).validate(args.shapes)
+    text = {"text": lambda: report.text(args.lang), "turtle": report.turtle, "json": report.json}
+    _write(text[args.format]().encode(), args.output)
+    return EXIT_OK if report.conforms else EXIT_NONCONFORMING
+
+
+def _queries(args: argparse.Namespace) -> int:
+    from .queries import stored
+
+    lines = []
+    for query in stored().values():
+        params = " ".join(p.name if p.required else f"[{p.name}]" for p in query.parameters
+                          if p.name != "lang")
+        lines.append((query.name, params, query.summary))
+    width = max(len(n) for n, _, _ in lines)
+    pwidth = max(len(p) for _, p, _ in lines)
+    text = "\n".join(f"{n.ljust(width)}  {p.ljust(pwidth)}  {s}" for n, p, s in lines)
+    _write((text + "\n").encode(), None)
+    return EXIT_OK
+
+
+def _query(args: argparse.Namespace) -> int:
+    from .graph import KnowledgeGraph
+    from .queries import get
+
+    stored = get(args.name)
+    kg = KnowledgeGraph.load(args.data)
+    if not args.no_infer and stored.inference and args.reasoner != "rules":
+        kg.infer(args.reasoner)
+    result = kg.query(stored, _params(args.param), infer=not args.no_infer, lang=args.lang)
+    _write(result.serialize(args.format), args.output)
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .graph import KnowledgeGraph
+
+    kg = KnowledgeGraph.load(args.data)
+    if args.inferred:
+        kg.infer(args.reasoner)
+    _write(kg.serialize(args.format, inferred=args.inferred), args.output)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.verb is None:
+            parser.print_help()
+            return EXIT_OK
+        handler = {"info": _info, "validate": _validate, "queries": _queries, "query": _query,
+                   "export": _export}[args.verb]
+        return handler(args)
+    except KgError as err:
+        print(f"kg: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
