@@ -22,7 +22,7 @@ def serialize(kg: KnowledgeGraph, fmt: str, *, inferred: bool = False) -> bytes:
         raise UsageError(f"unknown export format {fmt!r} (known: {', '.join(EXPORT_FORMATS)})")
     rdf_format = GRAPH_FORMATS[fmt]
     graphs = kg.graphs(inferred=inferred)
-    if rdf_format.supports_datasets:
+    if fmt in ("trig", "nquads"):
         quads = [q for g in graphs for q in kg.store.quads_for_pattern(None, None, None, g)]
         return ox.serialize(quads, format=rdf_format, prefixes=PREFIXES)
     seen: set[ox.Triple] = set()

@@ -90,6 +90,10 @@ class KnowledgeGraph:
             try:
                 return self.store.query(text, default_graph=graphs, prefixes=PREFIXES)
             except SyntaxError as err:
+                try:  # report the position in the file as written, without the bound VALUES
+                    ox.Store().query(stored.text)
+                except SyntaxError as original:
+                    err = original
                 where = stored.path or stored.name
                 raise QueryError(f"{where}: SPARQL syntax error: {err}") from None
 
