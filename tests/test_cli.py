@@ -52,8 +52,8 @@ def test_query_table_from_another_directory(tmp_path: Path) -> None:
 
 
 def test_query_csv_is_w3c(capsysbinary) -> None:
-    code, out, _ = run(capsysbinary, "query", "initiatives-by-bottleneck", "-p", "bottleneck=aansprakelijkheid",
-                       "--format", "csv")
+    code, out, _ = run(capsysbinary, "query", "initiatives-by-bottleneck",
+                       "-p", "bottleneck=aansprakelijkheid", "--format", "csv")
     assert code == 0
     assert out.startswith(b"number,initiative,name,bottleneck\r\n")
     records = list(csv.DictReader(io.StringIO(out.decode())))
@@ -185,7 +185,7 @@ def test_export_inferred_trig_keeps_graphs_apart(capsysbinary) -> None:
 def test_failed_write_leaves_existing_file(tmp_path: Path, capsysbinary) -> None:
     target = tmp_path / "out.csv"
     target.write_text("previous\n")
-    code, _, err = run(capsysbinary, "query", "initiatives", "--format", "turtle", "-o", str(target))
+    code, _, _err = run(capsysbinary, "query", "initiatives", "--format", "turtle", "-o", str(target))
     assert code == 2 and target.read_text() == "previous\n"
     code, _, _ = run(capsysbinary, "query", "initiatives", "--format", "csv", "-o", str(target))
     assert code == 0 and target.read_text().startswith("number,")

@@ -138,6 +138,6 @@ def test_legal_form_absent_where_the_source_is_silent(graph: kg.KnowledgeGraph) 
 
 @pytest.mark.parametrize("number", range(1, 12))
 def test_each_partner_has_activities(graph: kg.KnowledgeGraph, number: int) -> None:
-    answer = graph.query("SELECT ?a WHERE { ?p mi:partnerNumber ?n ; mi:participant/mi:activity ?a "
-                         "FILTER (?n = %d) }" % number)
+    answer = graph.query("SELECT ?a WHERE { ?p mi:partnerNumber ?_n_integer ; "
+                         "mi:participant/mi:activity ?a }", {"n": number})
     assert len(answer) >= 2

@@ -36,7 +36,8 @@ def test_properties_have_domain_and_range(graph: kg.KnowledgeGraph) -> None:
 
 def test_ontology_metadata(graph: kg.KnowledgeGraph) -> None:
     answer = graph.query("""SELECT ?version ?licence WHERE {
-        <https://w3id.org/initiatieven/def> a owl:Ontology ; owl:versionInfo ?version ; dct:license ?licence }""")
+        <https://w3id.org/initiatieven/def> a owl:Ontology ;
+            owl:versionInfo ?version ; dct:license ?licence }""")
     assert list(answer) == [{"version": kg.__version__,
                              "licence": "https://creativecommons.org/licenses/by/4.0/"}]
 
@@ -52,7 +53,8 @@ def test_turtle_prefixes_agree_with_the_configured_namespaces() -> None:
 def test_each_legal_form_has_a_class_that_mirrors_the_concept_hierarchy(graph: kg.KnowledgeGraph) -> None:
     forms = graph.query("""SELECT ?form ?class ?restriction WHERE {
         ?form skos:inScheme bk:rechtsvormen ; mi:formClass ?class .
-        OPTIONAL { ?restriction owl:onProperty rov:orgType ; owl:hasValue ?form ; rdfs:subClassOf ?class } }""",
+        OPTIONAL { ?restriction owl:onProperty rov:orgType ; owl:hasValue ?form ;
+            rdfs:subClassOf ?class } }""",
                         infer=False)
     assert len(forms) == 12
     assert all(r["restriction"] for r in forms)
@@ -66,7 +68,8 @@ def test_each_legal_form_has_a_class_that_mirrors_the_concept_hierarchy(graph: k
 def test_legal_forms_link_to_gleif_and_civil_code(graph: kg.KnowledgeGraph) -> None:
     # ../shared/reference/legal-forms-elf-nl.csv and the Burgerlijk Wetboek articles it lists
     answer = graph.query("""SELECT ?code ?elf ?article WHERE { ?f skos:notation ?code ;
-        skos:inScheme bk:rechtsvormen . OPTIONAL { ?f mi:elf ?elf } OPTIONAL { ?f mi:civilCodeArticle ?article } }""")
+        skos:inScheme bk:rechtsvormen . OPTIONAL { ?f mi:elf ?elf }
+        OPTIONAL { ?f mi:civilCodeArticle ?article } }""")
     found = {r["code"]: (r["elf"], r["article"]) for r in answer}
     assert found["stichting"] == ("https://rdf.gleif.org/EntityLegalForm/ELF-V44D", "2:285")
     assert found["cooperatie"] == ("https://rdf.gleif.org/EntityLegalForm/ELF-NFFH", "2:53 lid 1")

@@ -43,7 +43,7 @@ def test_bundled_data_conforms_without_warnings() -> None:
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
 def test_invalid_fixture_is_caught_by_exactly_its_shape(fixture: Path) -> None:
-    report = kg.load(bundle.data_files() + [fixture]).validate()
+    report = kg.load([*bundle.data_files(), fixture]).validate()
     found = {(f.shape, f.focus, f.path, f.severity) for f in report.findings}
     assert found == _expected(fixture)
     assert report.conforms == all(sev != "Violation" for *_, sev in found)
@@ -74,5 +74,5 @@ def rdflib_term(iri: str) -> object:
 
 
 def test_messages_are_bilingual() -> None:
-    report = kg.load(bundle.data_files() + [FIXTURES[0]]).validate()
+    report = kg.load([*bundle.data_files(), FIXTURES[0]]).validate()
     assert report.findings and all(set(f.message) == {"nl", "en"} for f in report.findings)

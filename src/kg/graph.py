@@ -89,7 +89,7 @@ class KnowledgeGraph:
         def run() -> object:
             try:
                 return self.store.query(text, default_graph=graphs, prefixes=PREFIXES)
-            except SyntaxError as err:
+            except SyntaxError:
                 try:  # report the position in the file as written, without the bound VALUES
                     ox.Store().query(stored.text)
                 except SyntaxError as original:
