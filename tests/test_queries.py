@@ -252,3 +252,19 @@ def test_every_query_runs_as_is_in_another_engine() -> None:
 
     for query in kg.stored_queries().values():
         prepareQuery(query.text)
+
+
+def test_provenance_lists_every_statement_of_the_partner_file(graph: kg.KnowledgeGraph) -> None:
+    """Checked against rdflib's own reading of data/initiatieven/11-wattwest.ttl."""
+    import rdflib
+
+    from kg import bundle
+
+    path = next(p for p in bundle.data_files() if p.name == "11-wattwest.ttl")
+    source = rdflib.URIRef("https://w3id.org/initiatieven/id/bron/experimentpartners/11")
+    g = rdflib.Graph().parse(path)
+    derived = set(g.subjects(rdflib.PROV.wasDerivedFrom, source))
+    expected = {(str(s), str(p), str(o)) for s, p, o in g if s in derived and p != rdflib.PROV.wasDerivedFrom}
+    result = graph.query("provenance", {"initiative": "wattwest"})
+    found = {tuple(str(t.value) for t in row[:3]) for row in result.rows}
+    assert found == expected and len(expected) == 40

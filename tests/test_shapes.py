@@ -76,3 +76,16 @@ def rdflib_term(iri: str) -> object:
 def test_messages_are_bilingual() -> None:
     report = kg.load([*bundle.data_files(), FIXTURES[0]]).validate()
     assert report.findings and all(set(f.message) == {"nl", "en"} for f in report.findings)
+
+
+def test_every_class_used_in_the_data_has_a_shape() -> None:
+    """Each rdf:type in the data is targeted by a node shape, directly or through a superclass."""
+    graph = kg.load()
+    graph.infer()
+    targets = {str(o) for _, _, o in __import__("kg.validation", fromlist=["x"]).shapes_graph().triples(
+        (None, rdflib_term("http://www.w3.org/ns/shacl#targetClass"), None))}
+    used = graph.query("SELECT DISTINCT ?class WHERE { GRAPH <https://w3id.org/initiatieven/graph/data> "
+                       "{ ?s a ?class } }", infer=False)
+    for cls in used.column("class"):
+        supers = set(graph.query(f"SELECT ?c WHERE {{ <{cls}> rdfs:subClassOf* ?c }}").column("c"))
+        assert supers & targets, f"no shape targets {cls} or a superclass"

@@ -34,7 +34,8 @@ def rdf_format(path: Path) -> ox.RdfFormat:
 def load_files(store: ox.Store, paths: Iterable[Path], graph: ox.NamedNode) -> None:
     """Parse each file into ``graph`` of ``store``; a bad file raises InputError naming file and line.
 
-    Files are parsed completely before anything is added, so a failure leaves the store unchanged.
+    Triples of every graph of a dataset file (TriG, N-Quads) are merged into ``graph`` too. Files are
+    parsed completely before anything is added, so a failure leaves the store unchanged.
     """
     quads: list[ox.Quad] = []
     for path in paths:
@@ -44,9 +45,7 @@ def load_files(store: ox.Store, paths: Iterable[Path], graph: ox.NamedNode) -> N
         fmt = rdf_format(path)
         try:
             for quad in ox.parse(path=str(path), format=fmt):
-                target = quad.graph_name if fmt.supports_datasets and not isinstance(
-                    quad.graph_name, ox.DefaultGraph) else graph
-                quads.append(ox.Quad(quad.subject, quad.predicate, quad.object, target))
+                quads.append(ox.Quad(quad.subject, quad.predicate, quad.object, graph))
         except SyntaxError as err:
             line = f":{err.lineno}" if err.lineno else ""
             reason = str(err).split(" (", 1)[0]

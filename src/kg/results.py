@@ -35,6 +35,15 @@ SELECT_FORMATS = ("table", *RESULT_FORMATS)
 CONSTRUCT_FORMATS = ("turtle", "nt", "jsonld", "xml", "table")
 
 
+CELL_WIDTH = 60
+
+
+def _cell(text: str) -> str:
+    """One table cell: a single line, cut with an ellipsis when longer than CELL_WIDTH."""
+    text = " ".join(text.split())
+    return text if len(text) <= CELL_WIDTH else text[:CELL_WIDTH - 1] + "…"
+
+
 def term_text(term: Term | None) -> str:
     """A short human-readable form of a term: prefixed IRI, literal value, or empty."""
     if term is None:
@@ -109,16 +118,16 @@ class Result:
         return out.getvalue()
 
     def table(self) -> str:
-        """A plain-text table with a header line, for reading in a terminal."""
+        """A plain-text table for reading in a terminal; long values are cut (csv/json give them whole)."""
         if self.form == "ASK":
             return ("true" if self.boolean else "false") + "\n"
         if self.form in ("CONSTRUCT", "DESCRIBE"):
             header = ["subject", "predicate", "object"]
-            body = [[term_text(t.subject), term_text(t.predicate), term_text(t.object)]
-                    for t in self.triples]
+            body = [[_cell(term_text(t.subject)), _cell(term_text(t.predicate)),
+                     _cell(term_text(t.object))] for t in self.triples]
         else:
             header = list(self.variables)
-            body = [[term_text(t) for t in row] for row in self.rows]
+            body = [[_cell(term_text(t)) for t in row] for row in self.rows]
         widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(header)]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
                  for row in [header, ["-" * w for w in widths], *body]]
