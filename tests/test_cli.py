@@ -203,3 +203,14 @@ def test_info_and_queries(capsysbinary) -> None:
     code, out, _ = run(capsysbinary, "queries")
     names = [line.split()[0] for line in out.decode().splitlines()]
     assert code == 0 and len(names) == 13 and "shared-bottlenecks" in names
+
+
+def test_invalid_shapes_file(tmp_path: Path) -> None:
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+                      "<urn:p> a sh:PropertyShape ; sh:targetClass <urn:c> ; sh:path <urn:x> ;\n"
+                      "    sh:minCount \"many\" .\n")
+    done = kg("validate", "--shapes", str(shapes))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"kg: error: {shapes}: invalid SHACL shapes: MinCount")
+    assert len(done.stderr.strip().splitlines()) == 1

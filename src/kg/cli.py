@@ -1,6 +1,7 @@
 """The ``kg`` command: a thin shell over the Python API.
 
-Exit status: 0 success (data conforms), 1 data does not conform, 2 usage or input error.
+Exit status: 0 success (data conforms), 1 data does not conform, 2 usage or input error,
+3 internal error (a bug: please report it).
 Data goes to stdout, messages to stderr; errors are one line, never a traceback.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from . import __version__
 from .errors import InputError, KgError, UsageError
 
-EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "nt", "jsonld")
 EXPORT_FORMATS = ("turtle", "nt", "jsonld", "xml", "trig", "nquads")
 
@@ -214,6 +215,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+    except Exception as err:  # a bug in kg or a library: still one line, unless KG_DEBUG is set
+        if os.environ.get("KG_DEBUG"):
+            raise
+        print(f"kg: internal error: {type(err).__name__}: {err} (set KG_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -124,9 +124,7 @@ class KnowledgeGraph:
             values["lang"] = lang
         subs: dict[str, ox.NamedNode | ox.Literal] = {}
         for name, raw in values.items():
-            if name not in names:
-                stored.parameter(name)  # raises with the list of known parameters
-            param = stored.parameter(name)
+            param = stored.parameter(name)  # raises with the list of known parameters
             term = param.to_term(raw)
             if param.values:
                 allowed = self.values(stored, name)

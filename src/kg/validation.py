@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from . import bundle
+from .errors import InputError
 from .loading import load_files
 from .namespaces import shorten
 
@@ -117,12 +119,19 @@ def validate(kg: KnowledgeGraph, shapes: Sequence[str | Path] | None = None) -> 
     """Validate the asserted ontology and data of ``kg`` against the shapes."""
     import pyshacl
     import rdflib
+    from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
 
     shacl = shapes_graph(shapes)
-    with _parse_each_sparql_query_once():
-        conforms, report, _ = pyshacl.validate(
-            kg.to_rdflib(), shacl_graph=shacl, inference="none",
-            allow_warnings=True, allow_infos=True)
+    logging.getLogger("pyshacl-validate").disabled = True  # kg reports errors itself, once
+    try:
+        with _parse_each_sparql_query_once():
+            conforms, report, _ = pyshacl.validate(
+                kg.to_rdflib(), shacl_graph=shacl, inference="none",
+                allow_warnings=True, allow_infos=True)
+    except (ShapeLoadError, ConstraintLoadError, ReportableRuntimeError) as err:
+        where = ", ".join(map(str, shapes or [])) or "bundled shapes"
+        message = " ".join(str(getattr(err, "message", err)).split())
+        raise InputError(f"{where}: invalid SHACL shapes: {message}") from None
     sh = rdflib.Namespace(SH)
     findings = []
     for result in report.subjects(rdflib.RDF.type, sh.ValidationResult):
