@@ -208,7 +208,8 @@ def test_info_and_queries(capsysbinary) -> None:
 def test_invalid_shapes_file(tmp_path: Path) -> None:
     shapes = tmp_path / "shapes.ttl"
     shapes.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
-                      "<urn:p> a sh:PropertyShape ; sh:targetClass <https://w3id.org/initiatieven/def/Initiative> ;\n"
+                      "<urn:p> a sh:PropertyShape ;\n"
+                      "    sh:targetClass <https://w3id.org/initiatieven/def/Initiative> ;\n"
                       "    sh:path <urn:x> ;\n"
                       "    sh:minCount \"many\" .\n")
     done = kg("validate", "--shapes", str(shapes))

@@ -4,10 +4,12 @@
     >>> graph = kg.load()
     >>> rows = graph.query("initiatives-by-bottleneck", {"bottleneck": "fiscaliteit"})
     >>> report = graph.validate()
+    >>> frame = kg.query_df("bottleneck-counts", lang="en")     # pandas
+    >>> network = kg.to_networkx()                               # NetworkX
 """
 
 from .errors import InputError, KgError, ParameterError, QueryError, UsageError
-from .graph import KnowledgeGraph, load
+from .graph import KnowledgeGraph, load, query_df, to_networkx
 from .queries import Parameter, StoredQuery
 from .queries import get as get_query
 from .queries import stored as stored_queries
@@ -30,5 +32,7 @@ __all__ = [
     "ValidationReport",
     "get_query",
     "load",
+    "query_df",
     "stored_queries",
+    "to_networkx",
 ]

@@ -19,7 +19,8 @@ from .errors import InputError, KgError, UsageError
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "nt", "jsonld")
-EXPORT_FORMATS = ("turtle", "nt", "jsonld", "xml", "trig", "nquads")
+EXPORT_FORMATS = ("turtle", "nt", "jsonld", "xml", "trig", "nquads", "graphml", "gexf")
+PLOTS = ("network", "cooccurrence", "by-province", "timeline")
 
 EXAMPLES = {
     "info": "example:\n  kg info",
@@ -31,7 +32,11 @@ EXAMPLES = {
              "  kg query initiatives-by-legal-form -p legalform=privaatrechtelijk --format csv\n"
              "  kg query my-question.rq --no-infer --format json",
     "export": "examples:\n  kg export > kg.ttl\n  kg export --format jsonld --inferred -o kg.jsonld\n"
-              "  kg export --format trig --inferred",
+              "  kg export --format trig --inferred\n"
+              "  kg export --format graphml -o kg.graphml   # for Gephi or Cytoscape",
+    "plot": "examples:\n  kg plot network -o network.png\n"
+            "  kg plot cooccurrence --lang en -o cooccurrence.svg\n"
+            "  kg plot by-province\n  kg plot timeline",
 }
 
 
@@ -91,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--inferred", action="store_true",
                    help="add the inferred triples (a named graph of their own in trig/nquads)")
     p.add_argument("--reasoner", choices=("rules", "owlrl"), default="rules")
+
+    p = verb("plot", "draw a figure: network, cooccurrence, by-province or timeline", data, out)
+    p.add_argument("kind", choices=PLOTS, metavar="KIND", help=", ".join(PLOTS))
     return parser
 
 
@@ -105,6 +113,9 @@ def _write(data: bytes, output: Path | None) -> None:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, target)
     except OSError as err:
         if "tmp" in locals() and os.path.exists(tmp):
@@ -190,9 +201,28 @@ def _export(args: argparse.Namespace) -> int:
     from .graph import KnowledgeGraph
 
     kg = KnowledgeGraph.load(args.data)
+    if args.format in ("graphml", "gexf"):
+        from .views import graph_bytes
+
+        _write(graph_bytes(kg, args.format, args.lang), args.output)
+        return EXIT_OK
     if args.inferred:
         kg.infer(args.reasoner)
     _write(kg.serialize(args.format, inferred=args.inferred), args.output)
+    return EXIT_OK
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from .graph import KnowledgeGraph
+    from .views import figure_bytes, plot
+
+    output = args.output or Path(f"{args.kind}.png")
+    fmt = output.suffix.lstrip(".").lower()
+    if fmt not in ("png", "svg"):
+        raise UsageError(f"-o {output}: the file name must end in .png or .svg")
+    figure = plot(KnowledgeGraph.load(args.data), args.kind, args.lang)
+    _write(figure_bytes(figure, fmt), output)
+    print(f"kg: wrote {output}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -205,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return EXIT_OK
         handler = {"info": _info, "validate": _validate, "queries": _queries, "query": _query,
-                   "export": _export}[args.verb]
+                   "export": _export, "plot": _plot}[args.verb]
         return handler(args)
     except KgError as err:
         print(f"kg: error: {err}", file=sys.stderr)

@@ -160,6 +160,24 @@ class KnowledgeGraph:
 
         return validate(self, shapes)
 
+    def query_df(self, query: str | StoredQuery, lang: str = "nl", **params: object) -> object:
+        """A query's rows as a pandas DataFrame with readable column names, labels in ``lang``."""
+        from .views import query_df
+
+        return query_df(self, query, lang, **params)
+
+    def to_networkx(self, lang: str = "nl") -> object:
+        """Initiatives, bottleneck types and activities as a NetworkX graph (see kg.views)."""
+        from .views import to_networkx
+
+        return to_networkx(self, lang)
+
+    def plot(self, kind: str, lang: str = "nl") -> object:
+        """A matplotlib Figure: network, cooccurrence, by-province or timeline."""
+        from .views import plot
+
+        return plot(self, kind, lang)
+
     def serialize(self, fmt: str = "turtle", *, inferred: bool = False) -> bytes:
         """The asserted graphs (plus the inferred one if asked) in an RDF format."""
         from .export import serialize
@@ -178,3 +196,23 @@ def _resolve(query: str | StoredQuery) -> StoredQuery:
 def load(data: Sequence[str | Path] | None = None) -> KnowledgeGraph:
     """Load the bundled ontology with the bundled data (or the given data files)."""
     return KnowledgeGraph.load(data)
+
+
+_DEFAULT: KnowledgeGraph | None = None
+
+
+def _default() -> KnowledgeGraph:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = KnowledgeGraph.load()
+    return _DEFAULT
+
+
+def query_df(name: str, lang: str = "nl", **params: object) -> object:
+    """A stored query on the bundled data as a pandas DataFrame: ``kg.query_df("initiatives")``."""
+    return _default().query_df(name, lang, **params)
+
+
+def to_networkx(lang: str = "nl") -> object:
+    """The bundled initiative-bottleneck-activity graph as a NetworkX graph."""
+    return _default().to_networkx(lang)

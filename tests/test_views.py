@@ -1,0 +1,149 @@
+"""Research views: the DataFrames, the NetworkX graph and what each figure actually shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from test_queries import BOTTLENECKS
+
+import kg
+from kg.cli import main
+from kg.views import figure_bytes, timeline_rows
+
+EN = {"aanbesteden": "social procurement", "aansprakelijkheid": "liability", "fiscaliteit": "tax rules",
+      "regelluwte": "regulation-light zones", "parapluvergunning": "umbrella permit"}
+PROVINCE = {1: "Utrecht", 2: "Noord-Holland", 3: "Noord-Holland", 4: "Zuid-Holland", 5: "Utrecht",
+            6: "Drenthe", 7: "Zuid-Holland", 8: "Zuid-Holland", 9: "Noord-Brabant", 10: "Zuid-Holland",
+            11: "Noord-Brabant"}
+
+
+def test_query_df_has_readable_columns_and_labels(graph: kg.KnowledgeGraph) -> None:
+    frame = graph.query_df("initiatives", lang="en")
+    assert list(frame.columns) == ["number", "initiative", "name", "municipality", "province",
+                                   "legal form", "bottlenecks"]
+    assert frame.loc[frame["number"] == 3, "legal form"].item() == "foundation"
+    assert frame["bottlenecks"].sum() == sum(len(b) for b in BOTTLENECKS.values())
+    assert kg.query_df("bottleneck-counts", lang="en").set_index("code")["initiatives"].to_dict()[
+        "fiscaliteit"] == 5
+
+
+def test_to_networkx(graph: kg.KnowledgeGraph) -> None:
+    g = graph.to_networkx(lang="en")
+    kinds = nx.get_node_attributes(g, "type")
+    assert sum(1 for k in kinds.values() if k == "initiative") == 11
+    assert sum(1 for k in kinds.values() if k == "bottleneck") == 6
+    bottleneck_edges = [e for e in g.edges(data=True) if e[2]["relation"] == "bottleneck"]
+    assert len(bottleneck_edges) == sum(len(b) for b in BOTTLENECKS.values())
+    wattwest = g.nodes["https://w3id.org/initiatieven/id/initiatief/wattwest"]
+    assert wattwest["label"] == "Wijkonderneming watTWest" and wattwest["legal_form"] == "cooperative"
+    tax_iri = "https://w3id.org/initiatieven/id/knelpunttype/fiscaliteit"
+    tax = g.nodes[tax_iri]
+    assert (tax["label"], tax["code"], g.degree(tax_iri)) == ("tax rules", "fiscaliteit", 5)
+
+
+def _texts(fig) -> list:
+    return [t for ax in fig.axes for t in ax.texts]
+
+
+def test_network_figure(graph: kg.KnowledgeGraph) -> None:
+    fig = graph.plot("network", lang="en")
+    ax = fig.axes[0]
+    labels = {t.get_text() for t in ax.texts}
+    assert {f"{n}. " for n in range(1, 12)} <= {label.split(" ")[0] + " " for label in labels}
+    counts = {code: sum(1 for b in BOTTLENECKS.values() if code in b) for code in EN}
+    assert {f"{EN[c]} ({n})" for c, n in counts.items()} <= labels
+    assert len(ax.lines) == sum(len(b) for b in BOTTLENECKS.values())
+    assert ax.get_title() == "Initiatives and the bottleneck types they meet"
+    assert ax.get_legend() is not None
+
+
+@pytest.mark.parametrize("kind", ["network", "cooccurrence", "by-province", "timeline"])
+def test_no_text_overlaps(graph: kg.KnowledgeGraph, kind: str) -> None:
+    fig = graph.plot(kind, lang="nl")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    boxes = [t.get_window_extent(renderer) for t in _texts(fig) if t.get_text()]
+    for ax in fig.axes:
+        boxes += [t.get_window_extent(renderer) for t in ax.get_yticklabels() + ax.get_xticklabels()
+                  if t.get_text()]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (kind, a, b)
+    assert all(ax.get_title() for ax in fig.axes[:1])
+
+
+def test_cooccurrence_counts(graph: kg.KnowledgeGraph) -> None:
+    fig = graph.plot("cooccurrence", lang="en")
+    ax = fig.axes[0]
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    assert [t.get_text() for t in ax.get_xticklabels()] == names
+    code = {v: k for k, v in EN.items()}
+    cells = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text()) for t in ax.texts}
+    for (y, x), value in cells.items():
+        a, b = code[names[y]], code[names[x]]
+        assert value == sum(1 for met in BOTTLENECKS.values() if a in met and b in met), (a, b)
+    assert len(cells) == len(EN) ** 2
+    assert ax.get_xlabel() == "bottleneck type" and len(fig.axes) == 2  # heatmap and colour bar
+
+
+def test_by_province_bars(graph: kg.KnowledgeGraph) -> None:
+    fig = graph.plot("by-province", lang="en")
+    ax = fig.axes[0]
+    provinces = [t.get_text() for t in ax.get_xticklabels()]
+    assert provinces == ["Drenthe", "Noord-Brabant", "Noord-Holland", "Utrecht", "Zuid-Holland"]
+    code = {v: k for k, v in EN.items()}
+    for container in ax.containers:
+        label = container.get_label()
+        heights = [round(bar.get_height()) for bar in container]
+        expected = [sum(1 for n, met in BOTTLENECKS.items() if code[label] in met and PROVINCE[n] == p)
+                    for p in provinces]
+        assert heights == expected, label
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == set(EN.values())
+    assert ax.get_ylabel() and ax.get_xlabel() == "province"
+
+
+def test_timeline_rows_and_figure(graph: kg.KnowledgeGraph) -> None:
+    # partner 11: started 2011, stichting 2011-2016, coöperatie from 2015; partner 2: goal in 2015;
+    # the programme 2014-2016
+    assert timeline_rows(graph, "en") == [
+        ("watTWest: started", 2011, None, "event"), ("watTWest: foundation", 2011, 2016, "period"),
+        ("Ruim op de Regels (programme)", 2014, 2016, "period"),
+        ("Noorderpark Trust: goal", 2015, None, "event"), ("watTWest: cooperative", 2015, None, "open")]
+    ax = graph.plot("timeline", lang="en").axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()][1] == "watTWest: foundation"
+    bars = sorted((round(p.get_x()), round(p.get_width())) for p in ax.patches)
+    assert (2011, 6) in bars and (2014, 3) in bars   # whole years: 2011 to the end of 2016
+
+
+def test_images_are_deterministic(graph: kg.KnowledgeGraph) -> None:
+    assert figure_bytes(graph.plot("network"), "svg") == figure_bytes(graph.plot("network"), "svg")
+    assert figure_bytes(graph.plot("timeline"), "png").startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_graph_exports(tmp_path: Path, fmt: str) -> None:
+    target = tmp_path / f"kg.{fmt}"
+    assert main(["export", "--format", fmt, "-o", str(target)]) == 0
+    g = nx.read_graphml(target) if fmt == "graphml" else nx.read_gexf(target)
+    original = kg.to_networkx()
+    assert g.number_of_nodes() == original.number_of_nodes()
+    assert g.number_of_edges() == original.number_of_edges()
+
+
+def test_plot_command(tmp_path: Path) -> None:
+    target = tmp_path / "network.png"
+    assert main(["plot", "network", "-o", str(target)]) == 0
+    assert target.read_bytes().startswith(b"\x89PNG") and target.stat().st_mode & 0o044
+    assert main(["plot", "network", "-o", str(tmp_path / "network.pdf")]) == 2
+
+
+def test_readme_shows_the_network_picture_and_its_command() -> None:
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text()
+    head = readme[:1500]
+    assert "![" in head and "(docs/network.png)" in head
+    assert "kg plot network --lang en -o docs/network.png" in head
+    assert (root / "docs" / "network.png").read_bytes().startswith(b"\x89PNG")
