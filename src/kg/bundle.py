@@ -42,3 +42,19 @@ def data_files() -> list[Path]:
 def queries_dir() -> Path:
     """The folder of stored ``.rq`` queries."""
     return root() / "queries"
+
+
+def project_dir(start: Path | None = None) -> Path:
+    """The project folder a data steward edits: the current folder (or a parent) holding ``data/``.
+
+    Falls back to the source checkout kg runs from; an installed package's own copy is never
+    written to.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "data").is_dir() and (folder / "ontology").is_dir():
+            return folder
+    if root().name != "bundled":
+        return root()
+    raise InputError("no project folder here (one with ontology/ and data/): run kg in your clone "
+                     "of the project, or name the files")

@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import InputError, KgError, UsageError
+from .errors import KgError, UsageError
+from .files import write_atomic
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "nt", "jsonld")
@@ -34,6 +34,9 @@ EXAMPLES = {
     "export": "examples:\n  kg export > kg.ttl\n  kg export --format jsonld --inferred -o kg.jsonld\n"
               "  kg export --format trig --inferred\n"
               "  kg export --format graphml -o kg.graphml   # for Gephi or Cytoscape",
+    "fmt": "examples:\n  kg fmt                 # rewrite ontology/ and data/ in canonical Turtle\n"
+           "  kg fmt --check         # exit 1 if a file is not canonical (CI)\n"
+           "  kg fmt data/initiatieven/12-nieuw.ttl",
     "plot": "examples:\n  kg plot network -o network.png\n"
             "  kg plot cooccurrence --lang en -o cooccurrence.svg\n"
             "  kg plot by-province\n  kg plot timeline",
@@ -97,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="add the inferred triples (a named graph of their own in trig/nquads)")
     p.add_argument("--reasoner", choices=("rules", "owlrl"), default="rules")
 
+    p = verb("fmt", "write Turtle files in canonical form (default: ontology/ and data/)")
+    p.add_argument("files", nargs="*", metavar="FILE", type=Path)
+    p.add_argument("--check", action="store_true",
+                   help="change nothing; exit 1 if any file is not in canonical form")
+
     p = verb("plot", "draw a figure: network, cooccurrence, by-province or timeline", data, out)
     p.add_argument("kind", choices=PLOTS, metavar="KIND", help=", ".join(PLOTS))
     return parser
@@ -108,19 +116,7 @@ def _write(data: bytes, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    target = output.resolve()
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, target)
-    except OSError as err:
-        if "tmp" in locals() and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise InputError(f"{output}: cannot write: {err.strerror or err}") from None
+    write_atomic(output, data)
 
 
 def _params(pairs: Sequence[str]) -> dict[str, str]:
@@ -212,6 +208,19 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _fmt(args: argparse.Namespace) -> int:
+    from .fmt import fmt
+
+    changed = fmt(args.files, check=args.check)
+    for path in changed:
+        print(f"{'would reformat' if args.check else 'reformatted'} {path}", file=sys.stderr)
+    if args.check and changed:
+        return EXIT_NONCONFORMING
+    if not changed:
+        print("kg: all files are in canonical form", file=sys.stderr)
+    return EXIT_OK
+
+
 def _plot(args: argparse.Namespace) -> int:
     from .graph import KnowledgeGraph
     from .views import figure_bytes, plot
@@ -235,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return EXIT_OK
         handler = {"info": _info, "validate": _validate, "queries": _queries, "query": _query,
-                   "export": _export, "plot": _plot}[args.verb]
+                   "export": _export, "plot": _plot, "fmt": _fmt}[args.verb]
         return handler(args)
     except KgError as err:
         print(f"kg: error: {err}", file=sys.stderr)
