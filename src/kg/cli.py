@@ -1,6 +1,7 @@
 """The ``kg`` command: a thin shell over the Python API.
 
-Exit status: 0 success (data conforms), 1 data does not conform, 2 usage or input error,
+Exit status: 0 success (data conforms; graphs equal), 1 data does not conform (graphs differ;
+files not canonical), 2 usage or input error,
 3 internal error (a bug: please report it).
 Data goes to stdout, messages to stderr; errors are one line, never a traceback.
 """
@@ -34,6 +35,12 @@ EXAMPLES = {
     "export": "examples:\n  kg export > kg.ttl\n  kg export --format jsonld --inferred -o kg.jsonld\n"
               "  kg export --format trig --inferred\n"
               "  kg export --format graphml -o kg.graphml   # for Gephi or Cytoscape",
+    "diff": "examples:\n  kg diff old.ttl new.ttl\n"
+            "  kg diff HEAD~1:data data        # what changed since the last commit\n"
+            "  kg diff main:data data --format turtle",
+    "import": "examples:\n  kg import --template > nieuw.csv      # the documented template\n"
+              "  kg import nieuw.csv --dry-run        # check and show, write nothing\n"
+              "  kg import nieuw.csv",
     "fmt": "examples:\n  kg fmt                 # rewrite ontology/ and data/ in canonical Turtle\n"
            "  kg fmt --check         # exit 1 if a file is not canonical (CI)\n"
            "  kg fmt data/initiatieven/12-nieuw.ttl",
@@ -99,6 +106,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--inferred", action="store_true",
                    help="add the inferred triples (a named graph of their own in trig/nquads)")
     p.add_argument("--reasoner", choices=("rules", "owlrl"), default="rules")
+
+    p = verb("diff", "what changed between two graphs (exit 1 if they differ, as diff does)", out)
+    p.add_argument("old", metavar="OLD", help="file, folder or REV:PATH")
+    p.add_argument("new", metavar="NEW", help="file, folder or REV:PATH")
+    p.add_argument("--format", choices=("text", "turtle"), default="text")
+
+    p = verb("import", "add or update initiatives from a spreadsheet (CSV), validated first")
+    p.add_argument("file", nargs="?", metavar="FILE.csv", type=Path)
+    p.add_argument("--dry-run", action="store_true", help="check everything, show the changes, write nothing")
+    p.add_argument("--data-dir", metavar="DIR", type=Path,
+                   help="the data folder to write to (default: data/ of the project folder)")
+    p.add_argument("--template", action="store_true", help="print the CSV template and stop")
 
     p = verb("fmt", "write Turtle files in canonical form (default: ontology/ and data/)")
     p.add_argument("files", nargs="*", metavar="FILE", type=Path)
@@ -208,6 +227,48 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import diff, read
+
+    result = diff(read(args.old), read(args.new))
+    _write((result.text() if args.format == "text" else result.turtle()).encode(), args.output)
+    return EXIT_NONCONFORMING if result else EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .intake import ImportRejected, import_csv
+
+    if args.template:
+        _write((bundle_root() / "templates" / "initiatieven.csv").read_bytes(), None)
+        return EXIT_OK
+    if args.file is None:
+        raise UsageError("kg import needs FILE.csv (or --template)")
+    try:
+        result = import_csv(args.file, args.data_dir, dry_run=args.dry_run)
+    except ImportRejected as err:
+        for problem in err.errors:
+            print(f"kg: {args.file}: {problem}", file=sys.stderr)
+        if err.report:
+            print(err.report, end="", file=sys.stderr)
+        raise
+    if not result.changed:
+        print(f"kg: {args.file}: no changes (the data already says this)", file=sys.stderr)
+        return EXIT_OK
+    verb = "would write" if args.dry_run else "wrote"
+    names = [str(p) for p in result.files]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    print(f"kg: {args.file} ({result.encoding}, '{result.delimiter}'-separated): "
+          f"{len(result.created)} new, {len(result.updated)} updated; {verb} {len(names)} files: {shown}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def bundle_root() -> Path:
+    from .bundle import root
+
+    return root()
+
+
 def _fmt(args: argparse.Namespace) -> int:
     from .fmt import fmt
 
@@ -244,7 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return EXIT_OK
         handler = {"info": _info, "validate": _validate, "queries": _queries, "query": _query,
-                   "export": _export, "plot": _plot, "fmt": _fmt}[args.verb]
+                   "export": _export, "plot": _plot, "fmt": _fmt,
+                   "diff": _diff, "import": _import}[args.verb]
         return handler(args)
     except KgError as err:
         print(f"kg: error: {err}", file=sys.stderr)

@@ -70,6 +70,7 @@ class _Writer:
         self.prefixes = prefixes
         self.used: set[str] = set()
         self.labels: dict[ox.BlankNode, str] = {}
+        self.written: set[ox.BlankNode] = set()
 
     # --- terms -----------------------------------------------------------------------------
     def iri(self, iri: str) -> str:
@@ -112,9 +113,20 @@ class _Writer:
         if self.object_uses[term] == 1 and term not in self.labels:
             items = self.as_list(term)
             if items is not None:
+                self.written.update(self.list_nodes(term))
                 return "( " + " ".join(self.term(i, depth + 1) for i in items) + " )" if items else "()"
+            self.written.add(term)
             return self.inline(term, depth + 1)
         return self.label(term)
+
+    def list_nodes(self, node: ox.BlankNode) -> list[ox.BlankNode]:
+        """The blank nodes that make up the list starting at ``node``."""
+        nodes = [node]
+        while True:
+            rest = next(t.object for t in self.by_subject[nodes[-1]] if t.predicate.value == RDF + "rest")
+            if not isinstance(rest, ox.BlankNode):
+                return nodes
+            nodes.append(rest)
 
     def label(self, node: ox.BlankNode) -> str:
         if node not in self.labels:
@@ -149,7 +161,8 @@ class _Writer:
         order = sorted(grouped, key=lambda p: (p != TYPE, p))
         out = []
         for p in order:
-            objects = sorted({self.term(o, depth) for o in grouped[p]}, key=_object_key)
+            # one entry per object: two different blank nodes may both be written "[]"
+            objects = sorted((self.term(o, depth) for o in grouped[p]), key=_object_key)
             out.append(("a" if p == TYPE else self.iri(p), objects))
         return out
 
@@ -198,10 +211,27 @@ def _section(triples: list[ox.Triple]) -> int:
     return len(SECTIONS)
 
 
+def canonical_blank_nodes(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+    """The triples with blank nodes relabelled canonically: isomorphic graphs get the same labels.
+
+    Uses rdflib's canonical labelling (rdflib.compare); graphs without blank nodes pass unchanged.
+    """
+    triples = list(set(triples))
+    if not any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
+        return triples
+    import rdflib
+    from rdflib.compare import to_canonical_graph
+
+    graph = rdflib.Graph()
+    graph.parse(data="".join(f"{t} .\n" for t in triples), format="nt")
+    text = to_canonical_graph(graph).serialize(format="nt")
+    return [q.triple for q in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
+
+
 def serialize(triples: Iterable[ox.Triple], *, header: str = "",
               prefixes: dict[str, str] | None = None) -> str:
     """Canonical Turtle text of ``triples``; ``header`` (comment lines) is written first."""
-    triples = sorted(set(triples), key=str)
+    triples = sorted(canonical_blank_nodes(triples), key=str)
     names = {**(prefixes or {}), **PREFIXES}
     writer = _Writer(triples, dict(sorted(names.items(), key=lambda kv: -len(kv[1]))))
     named = sorted((s for s in writer.by_subject if not isinstance(s, ox.BlankNode)),
@@ -219,6 +249,7 @@ def serialize(triples: Iterable[ox.Triple], *, header: str = "",
     free = [s for s in writer.by_subject if isinstance(s, ox.BlankNode) and writer.object_uses[s] == 0]
     free_blocks = []
     for node in free:
+        writer.written.add(node)
         triples = writer.by_subject[node]
         outer = [t for t in triples if _points_out(t)]
         head = writer.inline_triples([t for t in triples if not _points_out(t)], 0)
@@ -228,11 +259,19 @@ def serialize(triples: Iterable[ox.Triple], *, header: str = "",
     if free_blocks:
         blocks.append(_heading("Anonymous resources"))
         blocks.extend(sorted(free_blocks))
-    # blank nodes that could not be inlined (shared or cyclic): labelled blocks
+    # blank nodes that could not be inlined (shared, or in a cycle no named node reaches): labelled
     done = 0
-    while done < len(writer.labels):
+    blank_subjects = sorted((s for s in writer.by_subject if isinstance(s, ox.BlankNode)), key=str)
+    while True:
+        if done == len(writer.labels):
+            left = [s for s in blank_subjects if s not in writer.written and s not in writer.labels]
+            if not left:
+                break
+            writer.label(left[0])
         node = list(writer.labels)[done]
-        blocks.append(writer.block(writer.labels[node], writer.by_subject.get(node, [])))
+        writer.written.add(node)
+        if writer.by_subject.get(node):  # a label with no triples of its own needs no block
+            blocks.append(writer.block(writer.labels[node], writer.by_subject[node]))
         done += 1
     width = max((len(p) for p in writer.used), default=0)
     prefix_lines = [f"@prefix {(p + ':').ljust(width + 1)} <{names[p]}> ." for p in sorted(writer.used)]

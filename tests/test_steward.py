@@ -1,0 +1,297 @@
+"""Data stewards: canonical formatting, semantic diff, spreadsheet intake, and nothing lost."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+
+import kg
+from kg import bundle
+from kg.cli import main
+from kg.files import JOURNAL, recover, write_many
+from kg.intake import COLUMNS, ImportRejected, import_csv
+from kg.turtle import format_text
+
+HEADER = ",".join(COLUMNS)
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's ontology and data to change freely."""
+    for folder in ("ontology", "data"):
+        shutil.copytree(bundle.root() / folder, tmp_path / folder)
+    return tmp_path
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def csv_file(tmp_path: Path, *rows: str, name: str = "rows.csv", encoding: str = "utf-8",
+             header: str = HEADER) -> Path:
+    path = tmp_path / name
+    path.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode(encoding))
+    return path
+
+
+NEW = ("linde,Buurttuin De Linde,De Linde,Dordrecht,stichting,buurttuin;groenbeheer,aanbesteden,1250,,2019,"
+       "https://example.org/linde,Een buurttuin van bewoners,A community garden of residents")
+
+
+# --- kg fmt -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", bundle.ontology_files() + bundle.data_files() + bundle.shapes_files(),
+                         ids=lambda p: p.name)
+def test_canonical_form_keeps_the_graph_and_is_stable(path: Path) -> None:
+    text = path.read_text()
+    formatted = format_text(text)
+    assert isomorphic(rdflib.Graph().parse(data=text, format="turtle"),
+                      rdflib.Graph().parse(data=formatted, format="turtle"))
+    assert format_text(formatted) == formatted
+
+
+def test_the_projects_files_are_canonical(capsys) -> None:
+    assert main(["fmt", "--check", *map(str, bundle.ontology_files() + bundle.data_files())]) == 0
+
+
+def test_fmt_check_and_rewrite(project: Path) -> None:
+    path = project / "data" / "programma.ttl"
+    original = path.read_text()
+    blocks = original.split("\n\n")
+    shuffled = "\n\n".join(blocks[:2] + blocks[:1:-1]).replace("    ", "\t")
+    assert shuffled != original
+    path.write_text(shuffled)
+    assert main(["fmt", "--check", str(path)]) == 1 and path.read_text() == shuffled
+    assert main(["fmt", str(path)]) == 0
+    assert path.read_text() == original
+
+
+def test_fmt_sorts_and_keeps_header_comment() -> None:
+    text = ("# Header\n# two lines\n\n@prefix ex: <https://example.org/> .\n"
+            "ex:b ex:p ex:z , ex:a .\nex:a a ex:T .\n")
+    assert format_text(text) == ("# Header\n# two lines\n\n@prefix ex: <https://example.org/> .\n\n"
+                                 "ex:a\n    a ex:T .\n\nex:b\n    ex:p ex:a , ex:z .\n")
+
+
+def test_fmt_bad_file(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <https://example.org/> .\nex:a ex:b .\n")
+    assert main(["fmt", str(bad)]) == 2
+    assert f"{bad}:2: invalid Turtle" in capsys.readouterr().err
+
+
+# --- kg diff ------------------------------------------------------------------------------------
+
+def test_diff_equal_graphs_ignores_format_and_blank_node_labels(tmp_path: Path) -> None:
+    a = tmp_path / "a.ttl"
+    b = tmp_path / "b.nt"
+    a.write_text("@prefix ex: <https://example.org/> .\nex:s ex:p [ ex:q 1 ] .\n")
+    b.write_text('<https://example.org/s> <https://example.org/p> _:x9 .\n'
+                 '_:x9 <https://example.org/q> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+    assert main(["diff", str(a), str(b)]) == 0
+
+
+def test_diff_groups_changes_by_initiative(project: Path, capsysbinary) -> None:
+    changed = project / "changed"
+    shutil.copytree(project / "data", changed)
+    crabbe = changed / "initiatieven" / "08-crabbehoeve.ttl"
+    crabbe.write_text(crabbe.read_text().replace('"1000"^^xsd:decimal', '"1200"^^xsd:decimal'))
+    assert main(["diff", str(project / "data"), str(changed)]) == 1
+    out = capsysbinary.readouterr().out.decode().splitlines()
+    assert out[0] == "init:crabbehoeve  (Crabbehoeve)"
+    assert out[1].startswith('  - init:crabbehoeve-oppervlakte schema:value "1000"')
+    assert out[2].startswith('  + init:crabbehoeve-oppervlakte schema:value "1200"')
+    assert out[-1] == "1 removed, 1 added"
+    assert main(["diff", str(project / "data"), str(changed), "--format", "turtle"]) == 1
+    text = capsysbinary.readouterr().out.decode()
+    removed, added = text.split("# added: 1 triples")
+    assert "1000" in removed and "1200" in added
+
+
+def test_diff_git_revisions(project: Path, capsysbinary) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(project), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "add", "data")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "data")
+    rhoon = project / "data" / "initiatieven" / "07-buurtnetwerk-rhoon.ttl"
+    rhoon.write_text(rhoon.read_text().replace("kt:aansprakelijkheid", "kt:fiscaliteit"))
+    cwd = os.getcwd()
+    os.chdir(project)
+    try:
+        assert main(["diff", "HEAD:data", "data"]) == 1
+        out = capsysbinary.readouterr().out.decode()
+        assert "init:buurtnetwerk-rhoon  (Buurtnetwerk Rhoon)" in out
+        assert "- mi:bottleneck kt:aansprakelijkheid" in out and "+ mi:bottleneck kt:fiscaliteit" in out
+        assert main(["diff", "HEAD~5:data", "data"]) == 2
+    finally:
+        os.chdir(cwd)
+
+
+# --- kg import ----------------------------------------------------------------------------------
+
+def test_import_adds_a_valid_initiative_and_records_it(project: Path, tmp_path: Path) -> None:
+    data = project / "data"
+    result = import_csv(csv_file(tmp_path, NEW), data)
+    assert result.created == ["linde"] and result.updated == []
+    graph = kg.load(sorted(data.rglob("*.ttl")))
+    assert graph.validate().conforms
+    assert [r["number"] for r in graph.query("initiatives-by-bottleneck", {"bottleneck": "aanbesteden"})
+            ] == [None, 1, 3, 5, 6, 7, 8]  # SPARQL sorts the unnumbered new initiative first
+    answer = graph.query("SELECT ?m ?v WHERE { init:linde mi:municipality ?m ; mi:area/schema:value ?v }")
+    assert list(answer) == [{"m": "https://identifier.overheid.nl/tooi/id/gemeente/gm0505", "v": 1250.0}]
+    record = graph.query("""SELECT ?file ?sum WHERE { init:linde prov:wasInfluencedBy ?import .
+        ?import a mi:DataImport ; prov:used [ dct:title ?file ; dct:identifier ?sum ] }""")
+    assert [r["file"] for r in record] == ["rows.csv"] and record.column("sum")[0].startswith("sha256:")
+    assert main(["fmt", "--check", *map(str, data.rglob("*.ttl"))]) == 0
+
+
+def test_importing_twice_changes_nothing(project: Path, tmp_path: Path) -> None:
+    data = project / "data"
+    rows = csv_file(tmp_path, NEW, "wattwest,,,,,,fiscaliteit,,,,,,")
+    import_csv(rows, data)
+    before = snapshot(data)
+    again = import_csv(rows, data)
+    assert not again.changed and snapshot(data) == before
+
+
+def test_update_semantics(project: Path, tmp_path: Path) -> None:
+    """A filled cell replaces, an empty cell keeps, '-' removes (partner 4, Marconia)."""
+    data = project / "data"
+    import_csv(csv_file(tmp_path, "marconia,,,,-,,aansprakelijkheid,,,,,,"), data)
+    graph = kg.load(sorted(data.rglob("*.ttl")))
+    answer = graph.query("SELECT ?b ?form ?area WHERE { init:marconia mi:bottleneck ?b ; "
+                         "mi:area/schema:value ?area OPTIONAL { init:marconia rov:orgType ?form } }",
+                         infer=False)
+    assert list(answer) == [{"b": "https://w3id.org/initiatieven/id/knelpunttype/aansprakelijkheid",
+                             "form": None, "area": 30000.0}]
+
+
+def test_all_problems_at_once_with_suggestions(project: Path, tmp_path: Path) -> None:
+    data = project / "data"
+    before = snapshot(data)
+    rows = csv_file(tmp_path,
+                    ",Tuin,,Dordrect,stichtng,buurttuin,belasting,veel,,19,ftp://x,Een tuin,A garden",
+                    ",,,,,,,,,,,,",
+                    "crabbehoeve,,,,,,,,,,,-,")
+    with pytest.raises(ImportRejected) as caught:
+        import_csv(rows, data)
+    problems = {(e.row, e.column): e.message for e in caught.value.errors}
+    assert "did you mean Dordrecht?" in problems[(2, "municipality")]
+    assert "did you mean stichting?" in problems[(2, "legal_form")]
+    assert "known: aanbesteden, aansprakelijkheid" in problems[(2, "bottlenecks")]
+    assert set(problems) == {(2, "municipality"), (2, "legal_form"), (2, "bottlenecks"), (2, "area_m2"),
+                             (2, "founding_year"), (2, "source_url"), (4, "description_nl")}
+    assert caught.value.exit_code == 1 and snapshot(data) == before
+
+
+def test_result_that_would_not_conform_is_refused(project: Path, tmp_path: Path) -> None:
+    data = project / "data"
+    before = snapshot(data)
+    # every cell is fine, but partner 5 would no longer lie in its partner municipality (Utrecht)
+    rows = csv_file(tmp_path, "zorgverslimmingsplatform-leidsche-rijn,,,Amersfoort,,,,,,,,,")
+    with pytest.raises(ImportRejected) as caught:
+        import_csv(rows, data)
+    assert caught.value.errors == []
+    assert "PartnerMunicipalityShape" in caught.value.report and "1 violations" in str(caught.value)
+    assert snapshot(data) == before
+
+
+@pytest.mark.parametrize(("encoding", "delimiter"), [("utf-8", ","), ("utf-8-sig", ";"), ("cp1252", ";")])
+def test_encodings_and_delimiters(project: Path, tmp_path: Path, encoding: str, delimiter: str) -> None:
+    row = ('"coop",Coöperatie Één,,Tilburg,cooperatie,groenbeheer,,,,,https://example.org/c,'
+           '"Een coöperatie,\nmet een regel erbij",A cooperative')
+    if delimiter == ";":
+        row = row.replace(",", ";").replace("coöperatie;\n", "coöperatie,\n")
+    path = csv_file(tmp_path, row, encoding=encoding, header=HEADER.replace(",", delimiter))
+    result = import_csv(path, project / "data")
+    assert result.created == ["coop"]
+    assert result.delimiter == delimiter and result.encoding == ("windows-1252" if encoding == "cp1252"
+                                                                   else "utf-8")
+    graph = kg.load(sorted((project / "data").rglob("*.ttl")))
+    names = graph.query("SELECT ?n ?d WHERE { init:coop skos:prefLabel ?n ; dct:description ?d "
+                        "FILTER (LANG(?d) = 'nl') }")
+    assert list(names) == [{"n": "Coöperatie Één", "d": "Een coöperatie,\nmet een regel erbij"}]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "empty file"),
+    (b"naam,gemeente\nx,y\n", "unknown column 'naam'"),
+    (b"\xff\xfe\x00\x00", "not"),
+    (HEADER.encode() + b"\n", "no rows under the header"),
+])
+def test_unreadable_files_exit_2(project: Path, tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    done = subprocess.run([sys.executable, "-m", "kg.cli", "import", str(path), "--data-dir",
+                           str(project / "data")], capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_import_dry_run_and_errors(project: Path, tmp_path: Path) -> None:
+    data = project / "data"
+    before = snapshot(data)
+    args = [sys.executable, "-m", "kg.cli", "import", "--data-dir", str(data)]
+    done = subprocess.run([*args, str(csv_file(tmp_path, NEW)), "--dry-run"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0 and "1 new, 0 updated; would write 2 files" in done.stderr
+    assert snapshot(data) == before
+    bad = csv_file(tmp_path, NEW.replace("Dordrecht", "Dordrect"), name="bad.csv")
+    done = subprocess.run([*args, str(bad)], capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "row 2, column municipality: 'Dordrect'" in done.stderr and snapshot(data) == before
+    template = subprocess.run([sys.executable, "-m", "kg.cli", "import", "--template"], capture_output=True,
+                              text=True, check=False)
+    assert template.stdout.strip() == HEADER
+
+
+# --- nothing lost -------------------------------------------------------------------------------
+
+def test_killed_import_leaves_data_unchanged_and_valid(project: Path, tmp_path: Path) -> None:
+    data = project / "data"
+    rows = [f"test-{i},Test {i},,Tilburg,stichting,groenbeheer,fiscaliteit,,,2020,https://example.org/{i},"
+            "Een test,A test" for i in range(4000)]
+    path = csv_file(tmp_path, *rows)
+    before = snapshot(data)
+    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "import", str(path), "--data-dir", str(data)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    assert proc.poll() is None, "the import finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert snapshot(data) == before
+    assert kg.load(sorted(data.rglob("*.ttl"))).validate().conforms
+
+
+def test_interrupted_renames_are_finished(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "a.ttl").write_text("old a")
+    (tmp_path / "b.ttl").write_text("old b")
+    real = os.replace
+    calls = []
+
+    def crash_after_first(src, dst):
+        calls.append(dst)
+        if str(dst).endswith("b.ttl"):
+            raise KeyboardInterrupt  # the process dies between the two renames
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        write_many(tmp_path, {tmp_path / "a.ttl": b"new a", tmp_path / "b.ttl": b"new b"})
+    monkeypatch.setattr(os, "replace", real)
+    assert (tmp_path / JOURNAL).exists() and (tmp_path / "a.ttl").read_text() == "new a"
+    assert recover(tmp_path)
+    assert (tmp_path / "b.ttl").read_text() == "new b" and not (tmp_path / JOURNAL).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ttl", "b.ttl"]
