@@ -41,6 +41,8 @@ EXAMPLES = {
     "import": "examples:\n  kg import --template > nieuw.csv      # the documented template\n"
               "  kg import nieuw.csv --dry-run        # check and show, write nothing\n"
               "  kg import nieuw.csv",
+    "release": "examples:\n  kg release --out release-0.1.0\n"
+               "  kg release --out site/release --base-url https://example.org/kg/ --force",
     "fmt": "examples:\n  kg fmt                 # rewrite ontology/ and data/ in canonical Turtle\n"
            "  kg fmt --check         # exit 1 if a file is not canonical (CI)\n"
            "  kg fmt data/initiatieven/12-nieuw.ttl",
@@ -62,8 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--lang", choices=("nl", "en"), default="nl",
                         help="language of labels and messages (default: nl)")
     data = argparse.ArgumentParser(add_help=False)
-    data.add_argument("--data", metavar="FILE", action="append", type=Path,
-                      help="use this RDF file instead of the bundled data (repeatable)")
+    data.add_argument("--data", metavar="FILE", action="extend", nargs="+", type=Path,
+                      help="use these RDF files instead of the bundled data")
     out = argparse.ArgumentParser(add_help=False)
     out.add_argument("-o", "--output", metavar="FILE", type=Path,
                      help="write to FILE (atomically) instead of stdout")
@@ -118,6 +120,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", metavar="DIR", type=Path,
                    help="the data folder to write to (default: data/ of the project folder)")
     p.add_argument("--template", action="store_true", help="print the CSV template and stop")
+
+    p = verb("release", "build a complete, reproducible release folder (refused if the data does not "
+             "conform)", data)
+    p.add_argument("--out", metavar="DIR", type=Path, default=Path("release"),
+                   help="the folder to create (default: ./release)")
+    p.add_argument("--base-url", metavar="URL",
+                   help="where the files will be published (default: https://w3id.org/initiatieven/release/VERSION/)")
+    p.add_argument("--force", action="store_true", help="replace DIR if it exists")
 
     p = verb("fmt", "write Turtle files in canonical form (default: ontology/ and data/)")
     p.add_argument("files", nargs="*", metavar="FILE", type=Path)
@@ -269,6 +279,16 @@ def bundle_root() -> Path:
     return root()
 
 
+def _release(args: argparse.Namespace) -> int:
+    from .graph import KnowledgeGraph
+    from .release import release, terminal_progress
+
+    files = release(args.out, KnowledgeGraph.load(args.data), base_url=args.base_url, force=args.force,
+                    progress=terminal_progress())
+    print(f"kg: released {len(files)} files into {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _fmt(args: argparse.Namespace) -> int:
     from .fmt import fmt
 
@@ -306,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         handler = {"info": _info, "validate": _validate, "queries": _queries, "query": _query,
                    "export": _export, "plot": _plot, "fmt": _fmt,
-                   "diff": _diff, "import": _import}[args.verb]
+                   "diff": _diff, "import": _import, "release": _release}[args.verb]
         return handler(args)
     except KgError as err:
         print(f"kg: error: {err}", file=sys.stderr)

@@ -32,4 +32,8 @@ def serialize(kg: KnowledgeGraph, fmt: str, *, inferred: bool = False) -> bytes:
             if triple not in seen:
                 seen.add(triple)
                 triples.append(triple)
+    if fmt == "jsonld":
+        from .jsonld import serialize as jsonld
+
+        return jsonld(triples)
     return ox.serialize(triples, format=rdf_format, prefixes=PREFIXES)

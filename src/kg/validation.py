@@ -117,6 +117,11 @@ def _parse_each_sparql_query_once() -> Iterator[None]:
 
 def validate(kg: KnowledgeGraph, shapes: Sequence[str | Path] | None = None) -> ValidationReport:
     """Validate the asserted ontology and data of ``kg`` against the shapes."""
+    return validate_graph(kg.to_rdflib(), shapes)
+
+
+def validate_graph(data: object, shapes: Sequence[str | Path] | None = None) -> ValidationReport:
+    """Validate an rdflib graph against the shapes (the bundled ones unless ``shapes`` are given)."""
     import pyshacl
     import rdflib
     from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
@@ -126,7 +131,7 @@ def validate(kg: KnowledgeGraph, shapes: Sequence[str | Path] | None = None) -> 
     try:
         with _parse_each_sparql_query_once():
             conforms, report, _ = pyshacl.validate(
-                kg.to_rdflib(), shacl_graph=shacl, inference="none",
+                data, shacl_graph=shacl, inference="none",
                 allow_warnings=True, allow_infos=True)
     except (ShapeLoadError, ConstraintLoadError, ReportableRuntimeError) as err:
         where = ", ".join(map(str, shapes or [])) or "bundled shapes"

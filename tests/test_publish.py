@@ -1,0 +1,290 @@
+"""Publishing: JSON-LD people can read, DCAT-AP(-NL) metadata, VoID, documentation, kg release."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import rdflib
+from conftest import SHARED, TESTS
+from pyld import jsonld as pyld
+from rdflib.compare import isomorphic
+
+import kg
+from kg import bundle
+from kg.release import ReleaseRefused, build, release
+from kg.turtle import format_text
+
+DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
+DATASET = rdflib.URIRef("https://w3id.org/initiatieven/id/dataset/kg")
+TEN_MUNICIPALITIES = {
+    f"https://identifier.overheid.nl/tooi/id/gemeente/gm{c}"
+    for c in ("0307", "0363", "0599", "0344", "0114", "0613", "0505", "0758", "0518", "0855")
+}
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, bytes]:
+    return build(kg.load())
+
+
+@pytest.fixture(scope="module")
+def metadata(files: dict[str, bytes]) -> rdflib.Graph:
+    return rdflib.Graph().parse(data=files["metadata.ttl"].decode(), format="turtle")
+
+
+# --- JSON-LD ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("inferred", [False, True])
+def test_jsonld_round_trips_through_pyld(inferred: bool) -> None:
+    graph = kg.load()
+    document = json.loads(graph.serialize("jsonld", inferred=inferred))
+    nquads = pyld.to_rdf(pyld.expand(document), {"format": "application/n-quads"})
+    via_pyld = rdflib.Graph().parse(data=nquads, format="nt")
+    turtle = rdflib.Graph().parse(data=graph.serialize("turtle", inferred=inferred).decode(), format="turtle")
+    assert len(via_pyld) == len(turtle) and isomorphic(via_pyld, turtle)
+
+
+def test_jsonld_is_compact_and_nested() -> None:
+    document = json.loads(kg.load().serialize("jsonld"))
+    assert (
+        document["@context"]
+        == json.loads((bundle.root() / "publish" / "context.jsonld").read_text())["@context"]
+    )
+    nodes = {n["id"]: n for n in document["@graph"]}
+    marconia = nodes["init:marconia"]
+    assert marconia["type"] == "Initiative" and marconia["name"] == "Openbaar testlab Marconia"
+    assert marconia["municipality"] == "gm:gm0599" and marconia["legalForm"] == "rv:cooperatie"
+    assert marconia["area"]["value"] == "30000" and marconia["area"]["unitCode"] == "MTK"  # nested
+    assert "init:marconia-oppervlakte" not in nodes
+    assert set(marconia["description"]) == {"nl", "en"}
+    wattwest = nodes["init:wattwest"]
+    periods = {p["periodLegalForm"]: (p["startDate"], p.get("endDate")) for p in wattwest["legalFormPeriod"]}
+    assert periods == {"rv:stichting": ("2011", "2016"), "rv:cooperatie": ("2015", None)}
+    assert nodes["kt:fiscaliteit"]["label"] == {"en": "tax rules", "nl": "fiscale regelgeving"}
+
+
+# --- DCAT-AP and VoID ---------------------------------------------------------------------------
+
+
+def test_metadata_conforms_to_official_dcat_ap_and_dcat_ap_nl(files: dict[str, bytes]) -> None:
+    import pyshacl
+
+    shapes = rdflib.Graph()
+    for path in sorted((bundle.root() / "publish" / "shapes").glob("*.ttl")):
+        shapes.parse(path)
+    data = rdflib.Graph().parse(data=files["metadata.ttl"].decode(), format="turtle")
+    conforms, report, text = pyshacl.validate(data, shacl_graph=shapes, allow_warnings=True)
+    assert conforms, text
+    violations = list(report.subjects(rdflib.namespace.SH.resultSeverity, rdflib.namespace.SH.Violation))
+    assert violations == []
+
+
+def test_the_copied_shapes_are_the_official_ones() -> None:
+    reference = SHARED / "reference"
+    if not reference.is_dir():
+        pytest.skip("../shared/reference is absent")
+    copies = bundle.root() / "publish" / "shapes"
+    assert (copies / "dcat-ap-3.0.1-SHACL.ttl").read_bytes() == (
+        reference / "dcat-ap-3.0.1" / "dcat-ap-SHACL.ttl"
+    ).read_bytes()
+    for original in (reference / "dcat-ap-nl-3.0.1").glob("*.ttl"):
+        name = original.name.replace("dcat-ap-nl-SHACL", "dcat-ap-nl-3.0.1-SHACL")
+        assert (copies / name).read_bytes() == original.read_bytes()
+    assert "CC BY 4.0" in (copies / "NOTICE.md").read_text()
+
+
+def test_dataset_description(metadata: rdflib.Graph) -> None:
+    titles = {t.language for t in metadata.objects(DATASET, DCT.title)}
+    assert titles == {"nl", "en"} and {d.language for d in metadata.objects(DATASET, DCT.description)} == {
+        "nl",
+        "en",
+    }
+    for prop in (
+        DCT.publisher,
+        DCAT.contactPoint,
+        DCT.license,
+        DCAT.theme,
+        DCAT.keyword,
+        DCAT.version,
+        DCT.issued,
+    ):
+        assert metadata.value(DATASET, prop) is not None, prop
+    assert {str(s) for s in metadata.objects(DATASET, DCT.spatial)} == TEN_MUNICIPALITIES
+    period = metadata.value(DATASET, DCT.temporal)
+    assert (str(metadata.value(period, DCAT.startDate)), str(metadata.value(period, DCAT.endDate))) == (
+        "2014",
+        "2016",
+    )
+
+
+def test_every_distribution_describes_its_real_file(files: dict[str, bytes], metadata: rdflib.Graph) -> None:
+    described = {}
+    for dist in metadata.objects(DATASET, DCAT.distribution):
+        name = str(metadata.value(dist, DCAT.downloadURL)).rsplit("/", 1)[1]
+        checksum = metadata.value(dist, SPDX.checksum)
+        described[name] = (
+            int(metadata.value(dist, DCAT.byteSize)),
+            str(metadata.value(checksum, SPDX.checksumValue)),
+            str(metadata.value(dist, DCAT.mediaType)).rsplit("/", 2)[-2:],
+        )
+    assert set(described) == {"kg.ttl", "kg.nt", "kg.jsonld", "kg.rdf", "kg.trig", "initiatives.csv"}
+    for name, (size, digest, _) in described.items():
+        assert size == len(files[name]) and digest == hashlib.sha256(files[name]).hexdigest(), name
+    assert described["kg.ttl"][2] == ["text", "turtle"] and described["kg.jsonld"][2] == [
+        "application",
+        "ld+json",
+    ]
+
+
+def test_void_statistics_are_computed(files: dict[str, bytes], metadata: rdflib.Graph) -> None:
+    lines = files["kg.nt"].decode().splitlines()
+    assert int(metadata.value(DATASET, VOID.triples)) == len(lines)
+    partitions = {
+        str(metadata.value(p, VOID["class"])): int(metadata.value(p, VOID.entities))
+        for p in metadata.objects(DATASET, VOID.classPartition)
+    }
+    assert partitions["https://w3id.org/initiatieven/def/Initiative"] == 11
+    assert partitions["https://identifier.overheid.nl/tooi/def/ont/Gemeente"] == 10
+    per_property = [
+        int(metadata.value(p, VOID.triples)) for p in metadata.objects(DATASET, VOID.propertyPartition)
+    ]
+    assert sum(per_property) == len(lines) and len(per_property) == int(
+        metadata.value(DATASET, VOID.properties)
+    )
+
+
+# --- documentation, CSV, TriG -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        (
+            "nl",
+            [
+                "Klassen",
+                "coöperatie",
+                "Begrippenkaders",
+                "parapluvergunning",
+                "Een initiatief ligt in precies",
+            ],
+        ),
+        (
+            "en",
+            ["Classes", "cooperative", "Concept schemes", "umbrella permit", "An initiative lies in exactly"],
+        ),
+    ],
+)
+def test_documentation_pages(files: dict[str, bytes], lang: str, words: list[str]) -> None:
+    page = files[f"docs/ontology.{lang}.html"].decode()
+    assert page.startswith("<!DOCTYPE html>") and f'<html lang="{lang}">' in page
+    for word in words:
+        assert word in page, word
+    graph = kg.load()
+    classes = graph.query("SELECT ?c WHERE { ?c a owl:Class FILTER (STRSTARTS(STR(?c), STR(mi:))) }").column(
+        "c"
+    )
+    for cls in classes:
+        assert f'id="{cls.rsplit("/", 1)[1]}"' in page
+
+
+def test_initiatives_csv(files: dict[str, bytes]) -> None:
+    rows = list(csv.DictReader(io.StringIO(files["initiatives.csv"].decode())))
+    assert [r["number"] for r in rows] == [str(n) for n in range(1, 12)]
+    wattwest = rows[10]
+    assert (
+        wattwest["identifier"],
+        wattwest["legal_form"],
+        wattwest["cbs_code"],
+        wattwest["bottlenecks"],
+    ) == ("wattwest", "cooperatie", "GM0855", "")
+    assert rows[5]["bottlenecks"] == "aanbesteden;fiscaliteit;regelluwte"
+
+
+def test_trig_has_three_named_graphs_and_turtle_is_canonical(files: dict[str, bytes]) -> None:
+    dataset = rdflib.Dataset()
+    dataset.parse(data=files["kg.trig"].decode(), format="trig")
+    names = {str(g.identifier) for g in dataset.graphs() if len(g)}
+    assert names == {f"https://w3id.org/initiatieven/graph/{n}" for n in ("ontology", "data", "inferred")}
+    text = files["kg.ttl"].decode()
+    assert format_text(text) == text
+
+
+# --- kg release ---------------------------------------------------------------------------------
+
+
+def test_release_is_reproducible_and_checks_out(tmp_path: Path) -> None:
+    first = release(tmp_path / "a")
+    second = release(tmp_path / "b")
+    assert first == second
+    done = subprocess.run(
+        ["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=tmp_path / "a", capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
+def test_release_refuses_nonconforming_data(tmp_path: Path) -> None:
+    bad = TESTS / "fixtures" / "invalid" / "Initiative-municipality.ttl"
+    with pytest.raises(ReleaseRefused, match="does not conform"):
+        release(tmp_path / "out", kg.load([*bundle.data_files(), bad]))
+    assert list(tmp_path.iterdir()) == []
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "release",
+            "--out",
+            str(tmp_path / "out"),
+            "--data",
+            *map(str, bundle.data_files()),
+            "--data",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1 and "mish:Initiative-municipality" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_release_into_existing_folder(tmp_path: Path) -> None:
+    out = tmp_path / "rel"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    args = [sys.executable, "-m", "kg.cli", "release", "--out", str(out)]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "already exists" in done.stderr and (out / "old.txt").exists()
+    done = subprocess.run([*args, "--force"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and not (out / "old.txt").exists() and (out / "kg.ttl").exists()
+    assert done.stderr.strip().splitlines() == [f"kg: released 12 files into {out}"]  # quiet when piped
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rel"]
+
+
+def test_failed_release_leaves_no_folder(tmp_path: Path, monkeypatch) -> None:
+    calls = []
+    original = Path.write_bytes
+
+    def failing(self: Path, data: bytes) -> int:
+        calls.append(self)
+        if len(calls) == 4:
+            raise OSError(28, "No space left on device")
+        return original(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", failing)
+    with pytest.raises(kg.InputError, match="No space left on device"):
+        release(tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
