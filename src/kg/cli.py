@@ -43,6 +43,10 @@ EXAMPLES = {
               "  kg import nieuw.csv",
     "release": "examples:\n  kg release --out release-0.1.0\n"
                "  kg release --out site/release --base-url https://example.org/kg/ --force",
+    "serve": "examples:\n  kg serve                         # http://127.0.0.1:8000/ ; SPARQL at /sparql\n"
+             "  kg serve --port 9000 --timeout 5 --max-rows 1000",
+    "push": "examples:\n  kg push --endpoint http://127.0.0.1:7878/store          # Oxigraph server\n"
+            "  kg push --endpoint http://localhost:3030/kg/data --graph https://w3id.org/initiatieven/graph/kg",
     "fmt": "examples:\n  kg fmt                 # rewrite ontology/ and data/ in canonical Turtle\n"
            "  kg fmt --check         # exit 1 if a file is not canonical (CI)\n"
            "  kg fmt data/initiatieven/12-nieuw.ttl",
@@ -102,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-infer", action="store_true", help="query asserted triples only")
     p.add_argument("--reasoner", choices=("rules", "owlrl"), default="rules",
                    help="rules (fast, default) or owlrl (full OWL 2 RL reference)")
+    p.add_argument("--endpoint", metavar="URL",
+                   help="run on this SPARQL 1.1 endpoint instead (after kg push), e.g. http://host/query")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for --endpoint (default 60)")
 
     p = verb("export", "write the graph in an RDF format", data, out)
     p.add_argument("--format", choices=EXPORT_FORMATS, default="turtle")
@@ -128,6 +135,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", metavar="URL",
                    help="where the files will be published (default: https://w3id.org/initiatieven/release/VERSION/)")
     p.add_argument("--force", action="store_true", help="replace DIR if it exists")
+
+    p = verb("serve", "serve a read-only SPARQL endpoint, the stored queries and linked-data pages", data)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run (default 10)")
+    p.add_argument("--max-rows", type=int, default=10000, help="most result rows sent (default 10000)")
+    p.add_argument("--max-request-size", type=int, default=1_000_000, help="bytes (default 1000000)")
+    p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
+
+    p = verb("push", "load ontology, data and inferred triples into a store (SPARQL 1.1 Graph Store "
+             "Protocol)",
+             data)
+    p.add_argument("--endpoint", metavar="URL", required=True, help="the store's Graph Store endpoint")
+    p.add_argument("--graph", metavar="IRI", help="replace this named graph (default: the default graph)")
+    p.add_argument("--no-inferred", action="store_true", help="push asserted triples only")
+    p.add_argument("--timeout", type=float, default=60.0)
 
     p = verb("fmt", "write Turtle files in canonical form (default: ontology/ and data/)")
     p.add_argument("files", nargs="*", metavar="FILE", type=Path)
@@ -215,6 +238,12 @@ def _query(args: argparse.Namespace) -> int:
 
     stored = get(args.name)
     kg = KnowledgeGraph.load(args.data)
+    if args.endpoint:
+        from .remote import query
+
+        result = query(stored, args.endpoint, kg, _params(args.param), lang=args.lang, timeout=args.timeout)
+        _write(result.serialize(args.format), args.output)
+        return EXIT_OK
     if not args.no_infer and stored.inference and args.reasoner != "rules":
         kg.infer(args.reasoner)
     result = kg.query(stored, _params(args.param), infer=not args.no_infer, lang=args.lang)
@@ -289,6 +318,28 @@ def _release(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _push(args: argparse.Namespace) -> int:
+    from .graph import KnowledgeGraph
+    from .remote import push
+
+    count = push(KnowledgeGraph.load(args.data), args.endpoint, args.graph, inferred=not args.no_inferred,
+                 timeout=args.timeout)
+    print(f"kg: pushed {count} triples to {args.endpoint}" + (f" (graph {args.graph})" if args.graph else ""),
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    try:
+        serve(args.host, args.port, args.data, timeout=args.timeout, max_rows=args.max_rows,
+              max_request_size=args.max_request_size, workers=args.workers)
+    except OSError as err:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    return EXIT_OK
+
+
 def _fmt(args: argparse.Namespace) -> int:
     from .fmt import fmt
 
@@ -326,7 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         handler = {"info": _info, "validate": _validate, "queries": _queries, "query": _query,
                    "export": _export, "plot": _plot, "fmt": _fmt,
-                   "diff": _diff, "import": _import, "release": _release}[args.verb]
+                   "diff": _diff, "import": _import, "release": _release, "serve": _serve,
+                   "push": _push}[args.verb]
         return handler(args)
     except KgError as err:
         print(f"kg: error: {err}", file=sys.stderr)

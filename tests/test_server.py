@@ -1,0 +1,428 @@
+"""kg serve and external stores, exercised with real clients over loopback.
+
+A kg server and an Oxigraph server are started by the tests and stopped after them. The browser test
+drives Debian's Chromium with Playwright.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import rdflib
+
+import kg
+from kg.cli import main
+
+CHROMIUM = shutil.which("chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@pytest.fixture(scope="module")
+def server() -> str:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--timeout",
+            "2",
+            "--max-rows",
+            "50",
+            "--max-request-size",
+            "20000",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url + "/api/queries")
+        yield url
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def oxigraph(tmp_path_factory) -> str:
+    binary = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            "serve",
+            "--location",
+            str(tmp_path_factory.mktemp("oxigraph")),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url + "/query?query=ASK%7B%7D")
+        yield url
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def fetch(url: str, data: bytes | None = None, headers: dict | None = None, method: str | None = None):
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+# --- SPARQL protocol ----------------------------------------------------------------------------
+
+
+def test_sparqlwrapper_select(server: str) -> None:
+    from SPARQLWrapper import JSON, SPARQLWrapper
+
+    client = SPARQLWrapper(server + "/sparql")
+    client.setQuery(
+        "PREFIX mi: <https://w3id.org/initiatieven/def/>\nSELECT ?i WHERE { ?i a mi:Cooperative } ORDER BY ?i"
+    )
+    client.setReturnFormat(JSON)
+    rows = client.query().convert()["results"]["bindings"]
+    assert [r["i"]["value"].rsplit("/", 1)[1] for r in rows] == [
+        "cooperatief-eigenwijzer",
+        "dorpscooperatie-nieuw-dordrecht",
+        "marconia",
+        "wattwest",
+    ]
+
+
+def test_rdflib_sparqlstore(server: str) -> None:
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    graph = rdflib.Graph(store=SPARQLStore(server + "/sparql"))
+    answer = graph.query(
+        "SELECT (COUNT(?i) AS ?n) WHERE { ?i a <https://w3id.org/initiatieven/def/Initiative> }"
+    )
+    assert [int(row[0]) for row in answer] == [11]
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        (None, "application/sparql-results+json"),
+        ("text/csv", "text/csv"),
+        ("application/sparql-results+xml;q=0.9, text/csv;q=0.5", "application/sparql-results+xml"),
+        ("text/*;q=0.3, text/tab-separated-values", "text/tab-separated-values"),
+        ("*/*", "application/sparql-results+json"),
+    ],
+)
+def test_content_negotiation_select(server: str, accept: str | None, media: str) -> None:
+    query = "SELECT ?n WHERE { ?p <https://w3id.org/initiatieven/def/partnerNumber> ?n } ORDER BY ?n LIMIT 3"
+    status, headers, body = fetch(
+        server + "/sparql?" + urllib.parse.urlencode({"query": query}),
+        headers={"Accept": accept} if accept else {},
+    )
+    assert status == 200 and headers["Content-Type"] == media
+    assert b"1" in body and headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_post_forms_and_construct(server: str) -> None:
+    query = (
+        "CONSTRUCT { ?i <urn:name> ?n } WHERE { ?i a <https://w3id.org/initiatieven/def/Initiative> ; "
+        "<http://www.w3.org/2004/02/skos/core#prefLabel> ?n }"
+    )
+    status, headers, body = fetch(
+        server + "/sparql",
+        urllib.parse.urlencode({"query": query}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/turtle"},
+    )
+    assert status == 200 and headers["Content-Type"] == "text/turtle"
+    assert len(rdflib.Graph().parse(data=body.decode(), format="turtle")) == 11
+    status, headers, body = fetch(
+        server + "/sparql",
+        query.encode(),
+        {"Content-Type": "application/sparql-query", "Accept": "application/ld+json;q=0.8, text/plain;q=0.1"},
+    )
+    assert status == 200 and headers["Content-Type"] == "application/ld+json"
+    assert len(rdflib.Graph().parse(data=body.decode(), format="json-ld")) == 11
+
+
+def test_not_acceptable_and_errors(server: str) -> None:
+    status, _, body = fetch(server + "/sparql?query=ASK%7B%7D", headers={"Accept": "image/png"})
+    assert status == 406 and b"acceptable" in body
+    status, _, body = fetch(server + "/sparql?query=SELEC%20nothing")
+    assert status == 400 and b"SPARQL syntax error" in body
+
+
+def test_service_description(server: str) -> None:
+    status, _, body = fetch(server + "/sparql", headers={"Accept": "text/turtle"})
+    graph = rdflib.Graph().parse(data=body.decode(), format="turtle")
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    assert (
+        status == 200 and (rdflib.URIRef(server + "/sparql"), sd.supportedLanguage, sd.SPARQL11Query) in graph
+    )
+
+
+def test_read_only(server: str) -> None:
+    update = b"INSERT DATA { <urn:a> <urn:b> <urn:c> }"
+    assert fetch(server + "/sparql", update, {"Content-Type": "application/sparql-update"})[0] == 403
+    form = urllib.parse.urlencode({"update": update.decode()}).encode()
+    assert fetch(server + "/sparql", form, {"Content-Type": "application/x-www-form-urlencoded"})[0] == 403
+    for method in ("PUT", "DELETE"):
+        status, headers, _ = fetch(
+            server + "/store?default",
+            b"<urn:a> <urn:b> <urn:c> .",
+            {"Content-Type": "application/n-triples"},
+            method,
+        )
+        assert status == 405 and "GET" in headers["Allow"]
+    status, _, body = fetch(
+        server + "/sparql?query=ASK%7B%3Curn%3Aa%3E%20%3Fp%20%3Fo%7D", headers={"Accept": "application/json"}
+    )
+    assert json.loads(body)["boolean"] is False
+
+
+def test_cors_preflight(server: str) -> None:
+    status, headers, _ = fetch(server + "/sparql", method="OPTIONS")
+    assert status == 204 and headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+
+
+def test_timeout_stops_the_query_and_the_server_goes_on(server: str) -> None:
+    heavy = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    start = time.monotonic()
+    status, _, body = fetch(server + "/sparql", heavy.encode(), {"Content-Type": "application/sparql-query"})
+    took = time.monotonic() - start
+    assert status == 503 and b"longer than 2 s" in body and took < 6
+    status, _, body = fetch(server + "/api/queries/without-bottleneck", headers={"Accept": "text/csv"})
+    assert status == 200 and body.count(b"\n") == 3
+
+
+def test_limits(server: str) -> None:
+    status, headers, body = fetch(
+        server + "/sparql?query=" + urllib.parse.quote("SELECT * WHERE { ?s ?p ?o }")
+    )
+    assert status == 200 and len(json.loads(body)["results"]["bindings"]) == 50
+    assert "cut to 50" in headers["X-KG-Truncated"]
+    big = b"SELECT * WHERE { ?s ?p ?o } #" + b"x" * 30000
+    assert fetch(server + "/sparql", big, {"Content-Type": "application/sparql-query"})[0] == 413
+
+
+# --- stored queries as a web API ----------------------------------------------------------------
+
+
+def test_api_lists_and_runs_stored_queries(server: str) -> None:
+    status, _, body = fetch(server + "/api/queries")
+    listing = json.loads(body)
+    assert status == 200 and {q["name"] for q in listing} == set(kg.stored_queries())
+    status, headers, body = fetch(
+        server + "/api/queries/shared-bottlenecks?bottleneck=fiscaliteit", headers={"Accept": "text/csv"}
+    )
+    assert status == 200 and headers["Content-Type"] == "text/csv" and body.count(b"\r\n") == 11
+    status, _, body = fetch(
+        server + "/api/queries/initiatives-by-legal-form?legalform=vereniging&format=json"
+    )
+    numbers = [int(b["number"]["value"]) for b in json.loads(body)["results"]["bindings"]]
+    assert numbers == [1, 4, 6, 10, 11]
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("/api/queries/initiatives-by-bottleneck", 400, "needs parameter bottleneck"),
+        ("/api/queries/initiatives-by-bottleneck?bottleneck=fiscal", 400, "did you mean fiscaliteit"),
+        ("/api/queries/similar-initiatives?initiative=12", 400, "unknown value '12'"),
+        ("/api/queries/initiatives?colour=red", 400, "has no parameter 'colour'"),
+        ("/api/queries/nope", 404, "unknown query 'nope'"),
+    ],
+)
+def test_api_errors(server: str, path: str, status: int, message: str) -> None:
+    got, _, body = fetch(server + path)
+    assert got == status and message in json.loads(body)["error"]
+
+
+def test_openapi_describes_every_stored_query(server: str) -> None:
+    doc = json.loads(fetch(server + "/openapi.json")[2])
+    assert doc["openapi"].startswith("3.0")
+    for name, query in kg.stored_queries().items():
+        operation = doc["paths"][f"/api/queries/{name}"]["get"]
+        assert {p["name"]: p["required"] for p in operation["parameters"]} == {
+            p.name: p.required for p in query.parameters
+        }
+        assert operation["summary"] == query.summary
+
+
+# --- linked-data pages --------------------------------------------------------------------------
+
+
+def test_linked_data_pages(server: str) -> None:
+    status, headers, body = fetch(server + "/id/initiatief/wattwest", headers={"Accept": "text/html"})
+    assert status == 200 and headers["Content-Type"].startswith("text/html") and "Accept" in headers["Vary"]
+    assert "Wijkonderneming watTWest" in body.decode() and 'href="/id/knelpunttype/' not in body.decode()
+    status, headers, body = fetch(server + "/id/initiatief/wattwest", headers={"Accept": "text/turtle"})
+    graph = rdflib.Graph().parse(data=body.decode(), format="turtle")
+    wattwest = rdflib.URIRef("https://w3id.org/initiatieven/id/initiatief/wattwest")
+    assert (wattwest, rdflib.URIRef("https://schema.org/foundingDate"), None) in graph
+    assert fetch(server + "/id/initiatief/nobody")[0] == 404
+    status, _, body = fetch(server + "/")
+    assert status == 200 and b'href="/id/initiatief/crabbehoeve"' in body
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_browser_runs_a_stored_query_from_the_editor(server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = browser.new_page()
+            page.goto(server + "/")
+            assert page.locator("table tr").count() == 12  # header + eleven initiatives
+            page.select_option("#query-name", "initiatives-by-bottleneck")
+            assert page.input_value("#params input[name=bottleneck]") == "fiscaliteit"
+            page.fill("#params input[name=bottleneck]", "regelluwte")
+            page.click("#run")
+            page.wait_for_selector("#row-count")
+            assert page.inner_text("#row-count") == "3 rows"
+            cells = page.locator("#results td").all_inner_texts()
+            assert "Crabbehoeve" in cells and "Ons Buurthuis" in cells
+            page.fill(
+                "#query-text",
+                "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/initiatieven/def/Initiative> }",
+            )
+            page.click("#run")
+            page.wait_for_function(
+                "document.querySelector('#results td') && "
+                "document.querySelector('#results td').textContent === '11'"
+            )
+        finally:
+            browser.close()
+
+
+# --- external stores ----------------------------------------------------------------------------
+
+
+def normal(rows: list[tuple]) -> list[tuple]:
+    """Rows as comparable tuples; GROUP_CONCAT lists (whose order SPARQL leaves open) as sorted lists."""
+
+    def value(term: object) -> object:
+        text = "" if term is None else term.value
+        return tuple(sorted(text.split(", "))) if ", " in text else text
+
+    return sorted(tuple(value(t) for t in row) for row in rows)
+
+
+def test_push_then_every_stored_query_answers_the_same(oxigraph: str) -> None:
+    assert main(["push", "--endpoint", oxigraph + "/store"]) == 0
+    graph = kg.load()
+    from kg.remote import query
+
+    for name, stored in kg.stored_queries().items():
+        params = {p.name: p.example for p in stored.parameters if p.example is not None and p.required}
+        if name == "provenance":
+            continue  # asserted triples only: compared below against a push without inferred triples
+        local = graph.query(stored, params)
+        remote = query(stored, oxigraph + "/query", graph, params)
+        assert normal(remote.rows) == normal(local.rows) and local.rows, name
+    assert main(["push", "--endpoint", oxigraph + "/store", "--no-inferred"]) == 0
+    stored = kg.get_query("provenance")
+    params = {"initiative": "wattwest"}
+    assert normal(query(stored, oxigraph + "/query", graph, params).rows) == normal(
+        graph.query(stored, params).rows
+    )
+
+
+def test_push_to_a_named_graph(oxigraph: str) -> None:
+    name = "https://w3id.org/initiatieven/graph/kg"
+    assert main(["push", "--endpoint", oxigraph + "/store", "--graph", name]) == 0
+    _, _, body = fetch(
+        oxigraph
+        + "/query?"
+        + urllib.parse.urlencode(
+            {"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"}
+        ),
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) > 1700
+
+
+def test_remote_errors_are_one_line(tmp_path: Path) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    held = []  # accepted connections stay open and get no answer
+    threading.Thread(target=lambda: held.append(silent.accept()), daemon=True).start()
+    cases = [
+        (["query", "initiatives", "--endpoint", f"http://127.0.0.1:{free_port()}/query"], "cannot reach"),
+        (
+            [
+                "query",
+                "initiatives",
+                "--endpoint",
+                f"http://127.0.0.1:{silent.getsockname()[1]}/q",
+                "--timeout",
+                "1",
+            ],
+            "no answer within 1 s",
+        ),
+        (["push", "--endpoint", "not a url"], "not a url"),
+    ]
+    for args, message in cases:
+        done = subprocess.run(
+            [sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    silent.close()
+
+
+def test_http_error_from_store(oxigraph: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "query", "initiatives", "--endpoint", oxigraph + "/nothing"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2 and "answered 404" in done.stderr
