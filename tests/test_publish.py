@@ -288,3 +288,16 @@ def test_failed_release_leaves_no_folder(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(kg.InputError, match="No space left on device"):
         release(tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_in_a_terminal_only(monkeypatch, capsys) -> None:
+    from kg.release import terminal_progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    show = terminal_progress(total=2)
+    show("validating the data")
+    show("writing")
+    assert capsys.readouterr().err.splitlines() == ["[1/2] validating the data", "[2/2] writing"]
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    terminal_progress()("anything")
+    assert capsys.readouterr().err == ""

@@ -15,6 +15,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,30 +45,13 @@ def wait_for(url: str, seconds: float = 60) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-@pytest.fixture(scope="module")
-def server() -> str:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kg.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--timeout",
-            "2",
-            "--max-rows",
-            "50",
-            "--max-request-size",
-            "20000",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+@contextmanager
+def running(command: list[str], port: int, ready_path: str) -> Iterator[str]:
+    """Start a server process, wait until it answers on ``ready_path``, stop it afterwards."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(url + "/api/queries")
+        wait_for(url + ready_path)
         yield url
     finally:
         proc.kill()
@@ -74,28 +59,22 @@ def server() -> str:
 
 
 @pytest.fixture(scope="module")
-def oxigraph(tmp_path_factory) -> str:
+def server() -> Iterator[str]:
+    port = free_port()
+    options = ["--timeout", "2", "--max-rows", "50", "--max-request-size", "20000"]
+    with running([sys.executable, "-m", "kg.cli", "serve", "--port", str(port), *options], port,
+                 "/api/queries") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def oxigraph(tmp_path_factory) -> Iterator[str]:
     binary = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            "serve",
-            "--location",
-            str(tmp_path_factory.mktemp("oxigraph")),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(url + "/query?query=ASK%7B%7D")
+    location = str(tmp_path_factory.mktemp("oxigraph"))
+    with running([binary, "serve", "--location", location, "--bind", f"127.0.0.1:{port}"], port,
+                 "/query?query=ASK%7B%7D") as url:
         yield url
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def fetch(url: str, data: bytes | None = None, headers: dict | None = None, method: str | None = None):

@@ -47,6 +47,9 @@ EXAMPLES = {
              "  kg serve --port 9000 --timeout 5 --max-rows 1000",
     "push": "examples:\n  kg push --endpoint http://127.0.0.1:7878/store          # Oxigraph server\n"
             "  kg push --endpoint http://localhost:3030/kg/data --graph https://w3id.org/initiatieven/graph/kg",
+    "synth": "examples:\n  kg synth --initiatives 1000 -o synth-1k.ttl\n"
+             "  kg synth --initiatives 100000 --seed 7 --invalid-rate 0.01 -o synth-100k.nt\n"
+             "  kg validate --data data/referentie/gemeenten.ttl data/programma.ttl synth-1k.ttl",
     "fmt": "examples:\n  kg fmt                 # rewrite ontology/ and data/ in canonical Turtle\n"
            "  kg fmt --check         # exit 1 if a file is not canonical (CI)\n"
            "  kg fmt data/initiatieven/12-nieuw.ttl",
@@ -151,6 +154,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--graph", metavar="IRI", help="replace this named graph (default: the default graph)")
     p.add_argument("--no-inferred", action="store_true", help="push asserted triples only")
     p.add_argument("--timeout", type=float, default=60.0)
+
+    p = verb("synth", "write synthetic initiatives (marked as such) for testing at scale")
+    p.add_argument("--initiatives", type=int, required=True, metavar="N")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--invalid-rate", type=float, default=0.0, metavar="R",
+                   help="share of initiatives made invalid on purpose (0 to 1)")
+    p.add_argument("-o", "--output", metavar="FILE", type=Path, required=True, help=".nt or .ttl")
 
     p = verb("fmt", "write Turtle files in canonical form (default: ontology/ and data/)")
     p.add_argument("files", nargs="*", metavar="FILE", type=Path)
@@ -278,7 +288,9 @@ def _import(args: argparse.Namespace) -> int:
     from .intake import ImportRejected, import_csv
 
     if args.template:
-        _write((bundle_root() / "templates" / "initiatieven.csv").read_bytes(), None)
+        from .bundle import root
+
+        _write((root() / "templates" / "initiatieven.csv").read_bytes(), None)
         return EXIT_OK
     if args.file is None:
         raise UsageError("kg import needs FILE.csv (or --template)")
@@ -300,12 +312,6 @@ def _import(args: argparse.Namespace) -> int:
           f"{len(result.created)} new, {len(result.updated)} updated; {verb} {len(names)} files: {shown}",
           file=sys.stderr)
     return EXIT_OK
-
-
-def bundle_root() -> Path:
-    from .bundle import root
-
-    return root()
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -337,6 +343,16 @@ def _serve(args: argparse.Namespace) -> int:
               max_request_size=args.max_request_size, workers=args.workers)
     except OSError as err:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+    return EXIT_OK
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from .synth import write
+
+    if args.initiatives < 1 or not 0 <= args.invalid_rate <= 1:
+        raise UsageError("--initiatives must be at least 1 and --invalid-rate between 0 and 1")
+    count = write(args.output, args.initiatives, args.seed, args.invalid_rate)
+    print(f"kg: wrote {count} synthetic triples to {args.output}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -378,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = {"info": _info, "validate": _validate, "queries": _queries, "query": _query,
                    "export": _export, "plot": _plot, "fmt": _fmt,
                    "diff": _diff, "import": _import, "release": _release, "serve": _serve,
-                   "push": _push}[args.verb]
+                   "push": _push, "synth": _synth}[args.verb]
         return handler(args)
     except KgError as err:
         print(f"kg: error: {err}", file=sys.stderr)
