@@ -25,7 +25,6 @@ import urllib.request
 from pathlib import Path
 
 import kg
-from kg.queries import bind
 
 
 def free_port() -> int:
@@ -54,7 +53,7 @@ def requests_for(base: str, kind: str) -> list[urllib.request.Request]:
             out.append(urllib.request.Request(f"{base}/api/queries/{name}?{urllib.parse.urlencode(params)}",
                                               headers={"Accept": "application/sparql-results+json"}))
         else:
-            text = bind(stored.text, graph._bind(stored, dict(params), "nl"))
+            text = graph.bound(stored, params)
             out.append(urllib.request.Request(base, data=text.encode(), method="POST", headers={
                 "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}))
     return out

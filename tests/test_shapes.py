@@ -82,7 +82,9 @@ def test_every_class_used_in_the_data_has_a_shape() -> None:
     """Each rdf:type in the data is targeted by a node shape, directly or through a superclass."""
     graph = kg.load()
     graph.infer()
-    targets = {str(o) for _, _, o in __import__("kg.validation", fromlist=["x"]).shapes_graph().triples(
+    from kg.validation import shapes_graph
+
+    targets = {str(o) for _, _, o in shapes_graph().triples(
         (None, rdflib_term("http://www.w3.org/ns/shacl#targetClass"), None))}
     used = graph.query("SELECT DISTINCT ?class WHERE { GRAPH <https://w3id.org/initiatieven/graph/data> "
                        "{ ?s a ?class } }", infer=False)

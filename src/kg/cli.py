@@ -18,7 +18,7 @@ from . import __version__
 from .errors import KgError, UsageError
 from .files import write_atomic
 
-EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_NONCONFORMING, EXIT_INTERNAL = 0, 1, 3  # 2 (usage or input error) comes with KgError
 QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "nt", "jsonld")
 EXPORT_FORMATS = ("turtle", "nt", "jsonld", "xml", "trig", "nquads", "graphml", "gexf")
 PLOTS = ("network", "cooccurrence", "by-province", "timeline")

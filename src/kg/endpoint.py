@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from . import conneg, pages, queries
 from .errors import KgError, ParameterError, QueryError
 from .graph import KnowledgeGraph
-from .namespaces import BASE, PREFIXES
+from .namespaces import PREFIXES
 from .results import GRAPH_FORMATS, RESULT_FORMATS
 from .workers import Answer
 
@@ -110,10 +110,10 @@ class Handler:
 
     # --- stored queries -------------------------------------------------------------------------
     def op_stored(self, name: str, params: dict[str, str], accept: str | None, lang: str = "nl") -> Answer:
-        stored = queries.get(name) if not name.endswith(".rq") else None
+        stored = queries.stored().get(name)  # stored queries only: never a file named by the client
         if stored is None:
             return _error(404, f"unknown query {name!r}")
-        text = queries.bind(stored.text, self.graph._bind(stored, dict(params), lang))
+        text = self.graph.bound(stored, params, lang)
         answer = self.graph.store.query(
             text, default_graph=self.graph.graphs(inferred=stored.inference), prefixes=PREFIXES
         )
@@ -167,5 +167,3 @@ def _rdf(triples: list[ox.Triple], fmt: str) -> bytes:
         return turtle(triples).encode("utf-8")
     return ox.serialize(triples, format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)
 
-
-__all__ = ["BASE", "Handler"]

@@ -82,8 +82,7 @@ class KnowledgeGraph:
         query has it. ``infer=False`` queries asserted triples only.
         """
         stored = _resolve(query)
-        values = {k: str(v) for k, v in (params or {}).items()}
-        text = queries.bind(stored.text, self._bind(stored, values, lang))
+        text = self.bound(stored, params, lang)
         graphs = self.graphs(inferred=infer and stored.inference)
 
         def run() -> object:
@@ -116,8 +115,13 @@ class KnowledgeGraph:
             inferred=stored.inference))
         return [sol["value"].value for sol in result if sol["value"] is not None]
 
-    def _bind(self, stored: StoredQuery, values: dict[str, str],
-              lang: str) -> dict[str, ox.NamedNode | ox.Literal]:
+    def bound(self, stored: StoredQuery, params: Mapping[str, object] | None = None, lang: str = "nl") -> str:
+        """The query text with ``params`` validated and bound (for this graph or a remote endpoint)."""
+        values = {k: str(v) for k, v in (params or {}).items()}
+        return queries.bind(stored.text, self._terms(stored, values, lang))
+
+    def _terms(self, stored: StoredQuery, values: dict[str, str],
+               lang: str) -> dict[str, ox.NamedNode | ox.Literal]:
         """Validate the raw parameter values; return variable name -> RDF term."""
         names = {p.name for p in stored.parameters}
         if "lang" in names and "lang" not in values:

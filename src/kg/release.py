@@ -118,30 +118,21 @@ def void_statistics(triples: list[ox.Triple]) -> list[ox.Triple]:
         ),
         ox.Triple(DATASET, _n("void:distinctObjects"), _lit(len({t.object for t in triples}), "xsd:integer")),
     ]
-    instances = Counter()
-    for t in triples:
-        if t.predicate == rdf_type:
-            instances[t.object] += 1
-    for cls, count in sorted(instances.items(), key=lambda kv: str(kv[0])):
-        part = ox.BlankNode()
-        out += [
-            ox.Triple(DATASET, _n("void:classPartition"), part),
-            ox.Triple(part, _n("void:class"), cls),
-            ox.Triple(part, _n("void:entities"), _lit(count, "xsd:integer")),
-        ]
-    for prop, count in sorted(properties.items(), key=lambda kv: str(kv[0])):
-        part = ox.BlankNode()
-        out += [
-            ox.Triple(DATASET, _n("void:propertyPartition"), part),
-            ox.Triple(part, _n("void:property"), prop),
-            ox.Triple(part, _n("void:triples"), _lit(count, "xsd:integer")),
-        ]
+    for counts, partition, key, measure in ((classes, "classPartition", "class", "entities"),
+                                            (properties, "propertyPartition", "property", "triples")):
+        for term, count in sorted(counts.items(), key=lambda kv: str(kv[0])):
+            part = ox.BlankNode()
+            out += [
+                ox.Triple(DATASET, _n(f"void:{partition}"), part),
+                ox.Triple(part, _n(f"void:{key}"), term),
+                ox.Triple(part, _n(f"void:{measure}"), _lit(count, "xsd:integer")),
+            ]
     return out
 
 
-def dcat_metadata(kg: KnowledgeGraph, files: dict[str, bytes], base_url: str) -> list[ox.Triple]:
-    """The template plus coverage, VoID statistics and one distribution per released data file."""
-    meta = template()
+def dcat_metadata(kg: KnowledgeGraph, files: dict[str, bytes], base_url: str,
+                  meta: list[ox.Triple]) -> list[ox.Triple]:
+    """The template ``meta`` plus coverage, VoID statistics and one distribution per released data file."""
     version, issued = _value(meta, "dcat:version"), _value(meta, "dct:issued")
     out = list(meta)
     for row in kg.query("SELECT DISTINCT ?m WHERE { ?i a mi:Initiative ; mi:municipality ?m }", infer=False):
@@ -344,7 +335,7 @@ def build(
     progress("writing initiatives.csv")
     files["initiatives.csv"] = _initiatives_csv(kg)
     progress("describing the dataset (DCAT-AP-NL, VoID)")
-    metadata = dcat_metadata(kg, dict(files), base_url)
+    metadata = dcat_metadata(kg, dict(files), base_url, meta)
     checked = validate_metadata(metadata)
     if not checked.conforms:
         raise InputError(

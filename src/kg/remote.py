@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from .errors import InputError
 from .graph import KnowledgeGraph
-from .queries import StoredQuery, bind
+from .queries import StoredQuery
 from .results import Result
 
 RESULTS_JSON = "application/sparql-results+json"
@@ -76,7 +76,7 @@ def query(
     timeout: float = 60.0,
 ) -> Result:
     """Run a stored query on a remote SPARQL endpoint, with kg's parameter checks and binding."""
-    text = bind(stored.text, graph._bind(stored, dict(params), lang))
+    text = graph.bound(stored, params, lang)
     accept = NTRIPLES if stored.form in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
     headers = {"Content-Type": "application/sparql-query", "Accept": accept}
 
