@@ -158,11 +158,14 @@ class KnowledgeGraph:
             graph.bind(prefix, ns, override=True)
         return graph
 
-    def validate(self, shapes: Sequence[str | Path] | None = None) -> object:
-        """Validate ontology, vocabularies and data against the SHACL shapes."""
+    def validate(self, shapes: Sequence[str | Path] | None = None, engine: str = "oxigraph") -> object:
+        """Validate ontology, vocabularies and data against the SHACL shapes.
+
+        ``engine="oxigraph"`` runs the shapes compiled to SPARQL on the store; ``"rdflib"`` runs pyshacl.
+        """
         from .validation import validate
 
-        return validate(self, shapes)
+        return validate(self, shapes, engine)
 
     def query_df(self, query: str | StoredQuery, lang: str = "nl", **params: object) -> object:
         """A query's rows as a pandas DataFrame with readable column names, labels in ``lang``."""

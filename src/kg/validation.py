@@ -1,26 +1,36 @@
-"""SHACL validation of the loaded graph with pyshacl, and the report in text, Turtle or JSON."""
+"""SHACL validation of the loaded graph, and the report in text, Turtle or JSON.
+
+Two engines give the same results (a test compares them):
+
+- ``oxigraph`` (default): the shapes compiled to SPARQL (:mod:`kg.shacl_sparql`) and run on the store
+  the graph is already in. If the shapes use a feature the compiler does not cover, kg falls back to
+  pyshacl by itself.
+- ``rdflib``: pyshacl on an rdflib copy of the graph, the reference implementation.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from . import bundle
-from .errors import InputError
+from .errors import InputError, UsageError
 from .loading import load_files
-from .namespaces import shorten
+from .namespaces import PREFIXES, shorten
 
 if TYPE_CHECKING:
     from .graph import KnowledgeGraph
 
 SH = "http://www.w3.org/ns/shacl#"
+_SHAPES = ox.NamedNode("urn:x-kg:shapes")
 
 
 @dataclass(frozen=True, order=True)
@@ -48,7 +58,9 @@ class ValidationReport:
 
     conforms: bool
     findings: list[Finding]
-    graph: object  # the rdflib report graph
+    graph: object = None  # the rdflib report graph (pyshacl), or None
+    engine: str = "rdflib"
+    _results: list = field(default_factory=list, repr=False)  # (check, focus, path, value) terms
 
     def count(self, severity: str) -> int:
         """How many results have ``severity`` (Violation, Warning or Info)."""
@@ -64,7 +76,9 @@ class ValidationReport:
 
     def turtle(self) -> str:
         """The W3C SHACL validation report graph in Turtle."""
-        return self.graph.serialize(format="turtle")
+        if self.graph is not None:
+            return self.graph.serialize(format="turtle")
+        return _report_turtle(self.conforms, self._results)
 
     def json(self) -> str:
         """The report as JSON: conforms and a list of results."""
@@ -77,12 +91,9 @@ def shapes_graph(paths: Sequence[str | Path] | None = None) -> object:
     """The SHACL shapes as an rdflib graph (bundled shapes unless ``paths`` are given)."""
     import rdflib
 
-    files = [Path(p) for p in paths] if paths else bundle.shapes_files()
-    store = ox.Store()
-    load_files(store, files, ox.NamedNode("urn:x-kg:shapes"))
     graph = rdflib.Graph()
-    graph.parse(data=store.dump(format=ox.RdfFormat.N_TRIPLES,
-                                from_graph=ox.NamedNode("urn:x-kg:shapes")), format="nt")
+    graph.parse(data=_shapes_store(paths).dump(format=ox.RdfFormat.N_TRIPLES, from_graph=_SHAPES),
+                format="nt")
     return graph
 
 
@@ -115,9 +126,79 @@ def _parse_each_sparql_query_once() -> Iterator[None]:
         processor.SPARQLProcessor.query = original
 
 
-def validate(kg: KnowledgeGraph, shapes: Sequence[str | Path] | None = None) -> ValidationReport:
-    """Validate the asserted ontology and data of ``kg`` against the shapes."""
+ENGINES = ("oxigraph", "rdflib")
+
+
+def validate(kg: KnowledgeGraph, shapes: Sequence[str | Path] | None = None,
+             engine: str = "oxigraph") -> ValidationReport:
+    """Validate the asserted ontology and data of ``kg`` against the shapes with ``engine``."""
+    if engine not in ENGINES:
+        raise UsageError(f"unknown validation engine {engine!r} (known: {', '.join(ENGINES)})")
+    if engine == "oxigraph":
+        from .graph import DATA, ONTOLOGY
+
+        report = validate_store(kg.store, [ONTOLOGY, DATA], shapes)
+        if report is not None:
+            return report
     return validate_graph(kg.to_rdflib(), shapes)
+
+
+def _shapes_store(shapes: Sequence[str | Path] | None) -> ox.Store:
+    files = [Path(p) for p in shapes] if shapes else bundle.shapes_files()
+    store = ox.Store()
+    load_files(store, files, _SHAPES)
+    return store
+
+
+def validate_store(store: ox.Store, graphs: Sequence[ox.NamedNode],
+                   shapes: Sequence[str | Path] | None = None) -> ValidationReport | None:
+    """Validate the union of ``graphs`` with the shapes compiled to SPARQL; None if they cannot be."""
+    from .shacl_sparql import Unsupported, compile_shapes, run
+
+    try:
+        results = list(run(compile_shapes(_shapes_store(shapes), _SHAPES), store, graphs))
+    except Unsupported:
+        return None
+    findings = sorted(Finding(
+        severity=check.severity, focus=focus.value, path=None if path is None else path.value,
+        shape=check.shape.value, value=None if value is None else value.value,
+        message=_substitute(check.message, focus, value)) for check, focus, path, value in results)
+    conforms = not any(f.severity == "Violation" for f in findings)
+    return ValidationReport(conforms, findings, None, "oxigraph", results)
+
+
+def _substitute(messages: dict[str, str], focus: object, value: object) -> dict[str, str]:
+    """Fill ``{$this}`` and ``{?value}`` in messages (SHACL-SPARQL 5.3.2)."""
+    if not any("{" in m for m in messages.values()):
+        return messages
+    subs = {"this": focus, "value": value}
+    return {k: re.sub(r"\{[$?](this|value)\}", lambda m: "" if subs[m.group(1)] is None
+                      else subs[m.group(1)].value, m_text) for k, m_text in messages.items()}
+
+
+def _report_turtle(conforms: bool, results: list) -> str:
+    """A W3C SHACL validation report (section 3.6) for compiled-query results, in Turtle."""
+    sh = lambda name: ox.NamedNode(SH + name)  # noqa: E731
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    boolean = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
+    report = ox.BlankNode()
+    triples = [ox.Triple(report, rdf_type, sh("ValidationReport")),
+               ox.Triple(report, sh("conforms"), ox.Literal(str(conforms).lower(), datatype=boolean))]
+    for check, focus, path, value in results:
+        node = ox.BlankNode()
+        triples += [ox.Triple(report, sh("result"), node), ox.Triple(node, rdf_type, sh("ValidationResult")),
+                    ox.Triple(node, sh("focusNode"), focus), ox.Triple(node, sh("sourceShape"), check.shape),
+                    ox.Triple(node, sh("resultSeverity"), sh(check.severity)),
+                    ox.Triple(node, sh("sourceConstraintComponent"), sh(check.component))]
+        if path is not None:
+            triples.append(ox.Triple(node, sh("resultPath"), path))
+        if value is not None:
+            triples.append(ox.Triple(node, sh("value"), value))
+        for lang, text in check.message.items():
+            message = ox.Literal(text, language=lang) if lang else ox.Literal(text)
+            triples.append(ox.Triple(node, sh("resultMessage"), message))
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE,
+                        prefixes={"sh": SH, **PREFIXES}).decode()
 
 
 def validate_graph(data: object, shapes: Sequence[str | Path] | None = None) -> ValidationReport:
@@ -154,4 +235,4 @@ def validate_graph(data: object, shapes: Sequence[str | Path] | None = None) -> 
             severity=one(sh.resultSeverity).rsplit("#", 1)[-1],
             focus=one(sh.focusNode), path=one(sh.resultPath), shape=one(sh.sourceShape),
             value=one(sh.value), message=messages))
-    return ValidationReport(bool(conforms), sorted(findings), report)
+    return ValidationReport(bool(conforms), sorted(findings), report, "rdflib")
