@@ -62,8 +62,9 @@ def test_fast_report_turtle_is_a_shacl_report() -> None:
     def results(text: str) -> set[tuple]:
         report = rdflib.Graph().parse(data=text, format="turtle")
         assert (None, sh.conforms, rdflib.Literal(False)) in report
-        return {(report.value(r, sh.focusNode), report.value(r, sh.sourceShape), report.value(r, sh.resultPath),
-                 report.value(r, sh.resultSeverity), report.value(r, sh.sourceConstraintComponent))
+        fields = (sh.focusNode, sh.sourceShape, sh.resultPath, sh.resultSeverity,
+                  sh.sourceConstraintComponent)
+        return {tuple(report.value(r, f) for f in fields)
                 for r in report.subjects(rdflib.RDF.type, sh.ValidationResult)}
 
     assert results(fast.turtle()) == results(reference.turtle()) != set()
