@@ -1,12 +1,14 @@
-"""How kg's pipeline scales on synthetic data: load, inference, validation, each stored query, total,
-peak memory, for several sizes; the fast path (Oxigraph, SPARQL rules) and, where it finishes in
-reasonable time, the reference path (rdflib, owlrl, pyshacl, rdflib SPARQL).
+"""How kg's pipeline scales on synthetic data, on the fast path and the reference path side by side.
 
-    python benchmarks/scale.py [--sizes 1000 10000 100000] [--reference-max 1000] [--validate-max 10000]
-                               [--csv benchmarks/scale.csv]
+    python benchmarks/scale.py [--sizes 1000 10000 100000] [--reference-max 10000] [--runs 3]
+                               [--skip QUERY ...] [--reference-skip QUERY ...] [--csv benchmarks/scale.csv]
 
-Each size runs in a fresh process, so peak memory (ru_maxrss) is that size's own. Query times are the
-median of three runs with the query's example parameters.
+Rows: load, inference, validation, each stored query, total (the full build), peak memory. Columns:
+each size on the fast path (Oxigraph: SPARQL rules, shapes compiled to SPARQL) and, up to
+``--reference-max``, on the reference path (rdflib, owlrl, pyshacl, rdflib SPARQL). Each (size, path)
+runs in a fresh process, so peak memory (ru_maxrss) is its own. Every step is the median of ``--runs``
+runs in that process (load and inference on a fresh graph each time); the reference path runs once.
+A query left out is shown as "-" and not counted in the total.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import platform
 import resource
 import statistics
 import subprocess
@@ -23,89 +26,105 @@ import time
 from pathlib import Path
 
 
-def measure(size: int, path: str, validate: bool, reference: bool, skip: list[str]) -> dict:
-    """Run in a child process: the timings of one size."""
+def _median(runs: int, step: object) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def measure(path: str, engine: str, runs: int, skip: list[str]) -> dict:
+    """Run in a child process: the timings of one size on one path."""
     import kg
     from kg import bundle
-    from kg.synth import write
 
-    out: dict[str, float] = {}
-    write(Path(path), size, seed=1, invalid_rate=0.01)
     files = [p for p in bundle.data_files() if p.name in ("gemeenten.ttl", "programma.ttl")] + [Path(path)]
-    t = time.perf_counter()
-    graph = kg.load(files)
-    out["load"] = time.perf_counter() - t
-    t = time.perf_counter()
-    graph.infer("rules")
-    out["inference"] = time.perf_counter() - t
-    if validate:
-        t = time.perf_counter()
-        graph.validate()
-        out["validation"] = time.perf_counter() - t
+    out: dict[str, float] = {}
+    out["load"] = _median(runs, lambda: kg.load(files, engine=engine))
+    graph = kg.load(files, engine=engine)
+    out["inference"] = _median(runs, graph.infer)
+    out["validation"] = _median(runs, lambda: graph.validate(engine=engine))
     for name, stored in kg.stored_queries().items():
         if name in skip:
             continue
         params = {p.name: p.example for p in stored.parameters if p.required and p.example is not None}
         if "initiative" in params:
             params["initiative"] = "synth-1"
-        times = []
-        for _ in range(3):
-            t = time.perf_counter()
-            len(graph.query(stored, params))
-            times.append(time.perf_counter() - t)
-        out[f"query {name}"] = statistics.median(times)
-    out["total"] = sum(v for k, v in out.items())
-    if reference:
-        import owlrl
-        import rdflib
-
-        t = time.perf_counter()
-        g = rdflib.Graph()
-        for f in bundle.ontology_files() + files:
-            g.parse(f)
-        out["reference load"] = time.perf_counter() - t
-        t = time.perf_counter()
-        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
-        out["reference inference"] = time.perf_counter() - t
-    out["peak memory MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        out[f"query {name}"] = _median(runs, lambda s=stored, p=params: len(graph.query(s, p)))
+    out["total"] = sum(out.values())
+    out["peak memory (MB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
+
+
+def _order(step: str) -> tuple:
+    fixed = ["load", "inference", "validation"]
+    if step in fixed:
+        return (fixed.index(step), step)
+    return (3 if step.startswith("query") else 4 if step == "total" else 5, step)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--reference-max", type=int, default=1000)
-    parser.add_argument("--validate-max", type=int, default=10000)
+    parser.add_argument("--reference-max", type=int, default=10000,
+                        help="largest size to run on the reference path too (default 10000)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per step on the fast path (median)")
+    parser.add_argument("--skip", nargs="*", default=[], metavar="QUERY", help="stored queries not to run")
+    parser.add_argument("--reference-skip", nargs="*", default=[], metavar="QUERY",
+                        help="stored queries not to run on the reference path")
+    parser.add_argument("--pairwise-max", type=int, default=10000,
+                        help="largest size to run shared-bottlenecks at: its answer grows with the square "
+                             "of the size (about 10^8 rows at 100,000)")
     parser.add_argument("--csv", type=Path, default=Path(__file__).with_name("scale.csv"))
-    parser.add_argument("--skip", nargs="*", default=[], metavar="QUERY",
-                        help="stored queries not to run (e.g. shared-bottlenecks, whose answer grows "
-                             "with the square of the size)")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        size, path, validate, reference = args.child
-        print(json.dumps(measure(int(size), path, validate == "1", reference == "1", args.skip)))
+        path, engine, runs = args.child
+        print(json.dumps(measure(path, engine, int(runs), args.skip)))
         return 0
-    columns: dict[int, dict] = {}
+    columns: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            done = subprocess.run([sys.executable, __file__, "--child", str(size), f"{tmp}/synth-{size}.nt",
-                                   "1" if size <= args.validate_max else "0",
-                                   "1" if size <= args.reference_max else "0", "--skip", *args.skip],
-                                  capture_output=True, text=True, check=True)
-            columns[size] = json.loads(done.stdout.strip().splitlines()[-1])
-    rows = sorted({k for c in columns.values() for k in c}, key=lambda k: (
-        ["load", "inference", "validation"].index(k) if k in ("load", "inference", "validation") else
-        4 if k == "total" else 5 if k.startswith("reference") else 6 if k.startswith("peak") else 3, k))
-    header = ["step", *(f"{s} initiatives" for s in args.sizes)]
-    table = [[r, *(f"{columns[s][r]:.3f}" if r in columns[s] else "-" for s in args.sizes)] for r in rows]
+            path = f"{tmp}/synth-{size}.nt"
+            from kg.synth import write
+
+            write(Path(path), size, seed=1, invalid_rate=0.01)
+            skip = [*args.skip, *(["shared-bottlenecks"] if size > args.pairwise_max else [])]
+            engines = [("fast", "oxigraph", args.runs, skip)]
+            if size <= args.reference_max:
+                engines.append(("reference", "rdflib", 1, [*skip, *args.reference_skip]))
+            for label, engine, runs, skip in engines:
+                print(f"running {size} initiatives, {label} path ...", file=sys.stderr, flush=True)
+                done = subprocess.run([sys.executable, __file__, "--child", path, engine, str(runs),
+                                       "--skip", *skip], capture_output=True, text=True, check=True)
+                columns[f"{size} {label}"] = json.loads(done.stdout.strip().splitlines()[-1])
+    names = list(columns)
+    rows = sorted({k for c in columns.values() for k in c}, key=_order)
+    table = [[r, *(f"{columns[n][r]:.3f}" if r in columns[n] else "-" for n in names)] for r in rows]
+    for size in args.sizes:
+        fast, ref = columns.get(f"{size} fast"), columns.get(f"{size} reference")
+        if fast and ref:
+            shared = [k for k in ref if k in fast and k not in ("total", "peak memory (MB)")]
+            speedup = sum(ref[k] for k in shared) / sum(fast[k] for k in shared)
+            print(f"{size} initiatives: the fast path is {speedup:.0f}x faster over the same steps",
+                  file=sys.stderr)
     width = max(len(r[0]) for r in table)
-    print(f"{'step (seconds)'.ljust(width)}  " + "  ".join(h.rjust(16) for h in header[1:]))
+    print(f"{'step (seconds)'.ljust(width)}  " + "  ".join(n.rjust(16) for n in names))
     for row in table:
         print(row[0].ljust(width) + "  " + "  ".join(v.rjust(16) for v in row[1:]))
+    print(f"\n{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
+          f"{_cpus()} cores")
     with args.csv.open("w", newline="") as handle:
-        csv.writer(handle).writerows([header, *table])
+        csv.writer(handle).writerows([["step", *names], *table])
     return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
 
 
 if __name__ == "__main__":

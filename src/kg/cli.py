@@ -73,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("--data", metavar="FILE", action="extend", nargs="+", type=Path,
                       help="use these RDF files instead of the bundled data")
+    engine = argparse.ArgumentParser(add_help=False)
+    engine.add_argument("--engine", choices=("oxigraph", "rdflib"), default="oxigraph",
+                        help="oxigraph: fast path (default); rdflib: reference path with rdflib, owlrl "
+                             "and pyshacl, for comparison")
     out = argparse.ArgumentParser(add_help=False)
     out.add_argument("-o", "--output", metavar="FILE", type=Path,
                      help="write to FILE (atomically) instead of stdout")
@@ -90,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
 
     verb("info", "what is loaded: files, triples, initiatives, queries", data)
 
-    p = verb("validate", "validate data against the SHACL shapes (exit 1 if it does not conform)", data, out)
+    p = verb("validate", "validate data against the SHACL shapes (exit 1 if it does not conform)",
+             data, engine, out)
     p.add_argument("files", nargs="*", metavar="FILE", type=Path,
                    help="data files to validate instead of the bundled data")
     p.add_argument("--shapes", metavar="FILE", action="append", type=Path,
@@ -99,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
 
     verb("queries", "list the stored queries and their parameters")
 
-    p = verb("query", "run a stored query by name, or a .rq file", data, out)
+    p = verb("query", "run a stored query by name, or a .rq file", data, engine, out)
     p.add_argument("name", metavar="NAME|FILE.rq")
     p.add_argument("-p", "--param", metavar="NAME=VALUE", action="append", default=[],
                    help="a query parameter (repeatable)")
@@ -218,10 +223,13 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .graph import KnowledgeGraph
+    from .graph import load
+    from .progress import progress
 
     files = list(args.files or []) + list(args.data or [])
-    report = KnowledgeGraph.load(files or None).validate(args.shapes)
+    with progress(f"validating with {args.engine}"):
+        graph = load(files or None, args.engine)
+        report = graph.validate(args.shapes, engine=args.engine)
     text = {"text": lambda: report.text(args.lang), "turtle": report.turtle, "json": report.json}
     _write(text[args.format]().encode(), args.output)
     return EXIT_OK if report.conforms else EXIT_NONCONFORMING
@@ -243,19 +251,25 @@ def _queries(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from .graph import KnowledgeGraph
+    from .graph import load
+    from .progress import progress
     from .queries import get
 
     stored = get(args.name)
-    kg = KnowledgeGraph.load(args.data)
+    if args.engine == "rdflib" and args.endpoint:
+        raise UsageError("--engine and --endpoint do not go together (the endpoint is the engine)")
+    with progress("loading and inferring"):
+        kg = load(args.data, args.engine)
+        if args.engine == "rdflib" or (not args.no_infer and stored.inference and args.reasoner != "rules"):
+            kg.infer("owlrl" if args.engine == "rdflib" else args.reasoner)
+        elif not args.no_infer and stored.inference:
+            kg.infer()
     if args.endpoint:
         from .remote import query
 
         result = query(stored, args.endpoint, kg, _params(args.param), lang=args.lang, timeout=args.timeout)
         _write(result.serialize(args.format), args.output)
         return EXIT_OK
-    if not args.no_infer and stored.inference and args.reasoner != "rules":
-        kg.infer(args.reasoner)
     result = kg.query(stored, _params(args.param), infer=not args.no_infer, lang=args.lang)
     _write(result.serialize(args.format), args.output)
     return EXIT_OK

@@ -46,7 +46,7 @@ class Handler:
     def op_sparql(self, query: str, accept: str | None) -> Answer:
         try:
             answer = self.graph.store.query(
-                query, default_graph=self.graph.graphs(inferred=True), prefixes=PREFIXES
+                query, prefixes=PREFIXES, **self.graph.dataset(inferred=True)
             )
         except SyntaxError as err:
             return _error(400, f"SPARQL syntax error: {err}")
@@ -115,7 +115,7 @@ class Handler:
             return _error(404, f"unknown query {name!r}")
         text = self.graph.bound(stored, params, lang)
         answer = self.graph.store.query(
-            text, default_graph=self.graph.graphs(inferred=stored.inference), prefixes=PREFIXES
+            text, prefixes=PREFIXES, **self.graph.dataset(inferred=stored.inference)
         )
         return self.serialize(answer, accept)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import bundle, inference, queries
-from .errors import ParameterError, QueryError
+from .errors import ParameterError, QueryError, UsageError
 from .loading import load_files
 from .namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from .queries import StoredQuery
@@ -68,6 +68,17 @@ class KnowledgeGraph:
             return [ONTOLOGY, DATA, INFERRED]
         return [ONTOLOGY, DATA]
 
+    def dataset(self, *, inferred: bool = False) -> dict[str, object]:
+        """Keyword arguments for ``store.query``: the graphs of :meth:`graphs` as the default graph.
+
+        When those are all the store's graphs, Oxigraph's union default graph is used: the same
+        triples, and twice as fast as naming the graphs at a million triples.
+        """
+        graphs = self.graphs(inferred=inferred)
+        if set(graphs) == set(self.store.named_graphs()):
+            return {"use_default_graph_as_union": True}
+        return {"default_graph": graphs}
+
     def triples(self, graph: ox.NamedNode) -> list[ox.Triple]:
         """The triples of one named graph."""
         return [q.triple for q in self.store.quads_for_pattern(None, None, None, graph)]
@@ -83,11 +94,11 @@ class KnowledgeGraph:
         """
         stored = _resolve(query)
         text = self.bound(stored, params, lang)
-        graphs = self.graphs(inferred=infer and stored.inference)
+        dataset = self.dataset(inferred=infer and stored.inference)
 
         def run() -> object:
             try:
-                return self.store.query(text, default_graph=graphs, prefixes=PREFIXES)
+                return self.store.query(text, prefixes=PREFIXES, **dataset)
             except SyntaxError:
                 try:  # report the position in the file as written, without the bound VALUES
                     ox.Store().query(stored.text)
@@ -111,8 +122,7 @@ class KnowledgeGraph:
         param = stored.parameter(name)
         if not param.values:
             return []
-        result = self.store.query(stored.values_query(param), default_graph=self.graphs(
-            inferred=stored.inference))
+        result = self.store.query(stored.values_query(param), **self.dataset(inferred=stored.inference))
         return [sol["value"].value for sol in result if sol["value"] is not None]
 
     def bound(self, stored: StoredQuery, params: Mapping[str, object] | None = None, lang: str = "nl") -> str:
@@ -200,9 +210,22 @@ def _resolve(query: str | StoredQuery) -> StoredQuery:
     return queries.get(query)
 
 
-def load(data: Sequence[str | Path] | None = None) -> KnowledgeGraph:
-    """Load the bundled ontology with the bundled data (or the given data files)."""
-    return KnowledgeGraph.load(data)
+ENGINES = ("oxigraph", "rdflib")
+
+
+def load(data: Sequence[str | Path] | None = None, engine: str = "oxigraph") -> KnowledgeGraph:
+    """Load the bundled ontology with the bundled data (or the given data files).
+
+    ``engine="oxigraph"`` (the default, faster at every size measured) or ``"rdflib"``, the reference
+    path (rdflib, owlrl, pyshacl; see kg.reference).
+    """
+    if engine == "oxigraph":
+        return KnowledgeGraph.load(data)
+    if engine == "rdflib":
+        from .reference import ReferenceGraph
+
+        return ReferenceGraph.load(data)  # type: ignore[return-value]
+    raise UsageError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
 
 
 _DEFAULT: KnowledgeGraph | None = None

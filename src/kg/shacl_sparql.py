@@ -296,8 +296,15 @@ def compile_shapes(store: ox.Store, graph: ox.NamedNode) -> list[Check]:
 
 def run(checks: Sequence[Check], store: ox.Store, graphs: Sequence[ox.NamedNode]) -> Iterator[tuple]:
     """(check, focus, path, value) for every result of ``checks`` on the union of ``graphs``."""
+    from .progress import current
+
+    bar = current()
+    if bar is not None:
+        bar.total, bar.done = len(checks), 0
     focus_nodes: dict[str, set] = {}
     for check in checks:
+        if bar is not None:
+            bar.advance()
         solutions = store.query(check.query, default_graph=list(graphs))
         names = [v.value for v in solutions.variables]
         if "this" not in names:

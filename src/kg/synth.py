@@ -1,7 +1,7 @@
 """``kg synth``: synthetic initiatives in kg's own model, for testing at scale. Never real data.
 
-Everything lives under ``{ID}synthetisch/`` and derives from one source passage that says so; names
-read "Synthetisch initiatief N". Distributions follow the eleven real partners: legal form stated for
+Everything lives under ``{ID}synthetisch/`` and derives from source passages (one per initiative)
+that say so; names read "Synthetisch initiatief N". Distributions follow the eleven real partners: legal form stated for
 about two in three (mostly coöperatie and stichting), one to three bottleneck types with the real
 frequencies (social procurement most common, liability rarest), two to five activities, the ten
 municipalities, and now and then an area, a founding year, a goal or a legal-form history. A chosen
@@ -60,13 +60,9 @@ def triples(count: int, seed: int = 1, invalid_rate: float = 0.0,
     """
     rng = random.Random(seed)
     a = _iri("rdf", "type")
-    source, programme = f"<{SYN}bron>", f"<{SYN}programma>"
+    programme = f"<{SYN}programma>"
     period = f"<{SYN}programma-periode>"
-    yield f'{source} {a} {_iri("mi", "SourcePassage")} .'
     title = "Synthetische gegevens: geen echte initiatieven"
-    yield f'{source} {_iri("dct", "title")} {_lit(title, lang="nl")} .'
-    yield f'{source} {_iri("dct", "title")} {_lit("Synthetic data: no real initiatives", lang="en")} .'
-    yield f"{source} {_iri('mi', 'sourceDocument')} <{SYN}> ."
     yield f"{programme} {a} {_iri('mi', 'Programme')} ."
     yield f'{programme} {_iri("skos", "prefLabel")} {_lit("Synthetisch programma")} .'
     made_up = "Een verzonnen programma voor tests."
@@ -86,6 +82,11 @@ def triples(count: int, seed: int = 1, invalid_rate: float = 0.0,
         if defect and planted is not None:
             planted[n] = defect
         gm = rng.choice(MUNICIPALITIES)
+        source = f"<{SYN}bron/{n}>"  # a passage of its own, as each real partner has
+        yield f'{source} {a} {_iri("mi", "SourcePassage")} .'
+        yield f'{source} {_iri("dct", "title")} {_lit(title, lang="nl")} .'
+        yield f'{source} {_iri("dct", "title")} {_lit("Synthetic data: no real initiatives", lang="en")} .'
+        yield f"{source} {_iri('mi', 'sourceDocument')} <{SYN}> ."
         yield f"{i} {a} {_iri('mi', 'Initiative')} ."
         ident = f"Fout {n}" if defect == "bad-identifier" else f"synth-{n}"
         yield f'{i} {_iri("dct", "identifier")} {_lit(ident)} .'
