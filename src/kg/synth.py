@@ -4,9 +4,10 @@ Everything lives under ``{ID}synthetisch/`` and derives from source passages (on
 that say so; names read "Synthetisch initiatief N". Distributions follow the eleven real partners:
 legal form stated for about two in three (mostly coöperatie and stichting), one to three bottleneck
 types with the real frequencies (social procurement most common, liability rarest), two to five
-activities, the ten municipalities, and now and then an area, a founding year, a goal or a legal-form history. A chosen
-share of initiatives is invalid on purpose, each in one of a few known ways (``DEFECTS``), so that
-validation can be checked against what was planted. The same seed gives the same file.
+activities, the ten municipalities, and now and then an area, a founding year, a goal or a legal-
+form history. A chosen share of initiatives is invalid on purpose, each in one of a few known ways
+(``DEFECTS``), so that validation can be checked against what was planted. The same seed gives the
+same file.
 """
 
 from __future__ import annotations
