@@ -188,3 +188,18 @@ def test_same_inferred_triples_on_synthetic_data(synthetic: tuple[Path, dict[int
                                     if not isinstance(s, rdflib.Literal))
     assert ours == theirs
     assert len(ours) > 5000
+
+
+def test_command_line_engines_agree(capsys: pytest.CaptureFixture[str]) -> None:
+    from kg.cli import main
+
+    outputs = {}
+    for engine in ("oxigraph", "rdflib"):
+        assert main(["query", "initiatives", "--engine", engine, "--format", "csv"]) == 0
+        outputs[engine] = capsys.readouterr().out
+        assert main(["validate", "--engine", engine, "--format", "json"]) == 0
+        assert '"conforms": true' in capsys.readouterr().out
+    assert outputs["oxigraph"] == outputs["rdflib"]
+    assert outputs["oxigraph"].count("\n") == 12  # header and the eleven partners
+    assert main(["query", "initiatives", "--engine", "jena"]) == 2
+    assert "invalid choice: 'jena'" in capsys.readouterr().err
