@@ -125,6 +125,11 @@ class KnowledgeGraph:
         result = self.store.query(stored.values_query(param), **self.dataset(inferred=stored.inference))
         return [sol["value"].value for sol in result if sol["value"] is not None]
 
+    def _allowed(self, stored: StoredQuery, param: object, raw: str) -> bool:
+        """Whether ``raw`` is an allowed value exactly (one lookup; the full list only on a miss)."""
+        answer = self.store.query(stored.allowed_query(param, raw), **self.dataset(inferred=stored.inference))
+        return bool(answer)
+
     def bound(self, stored: StoredQuery, params: Mapping[str, object] | None = None, lang: str = "nl") -> str:
         """The query text with ``params`` validated and bound (for this graph or a remote endpoint)."""
         values = {k: str(v) for k, v in (params or {}).items()}
@@ -140,7 +145,7 @@ class KnowledgeGraph:
         for name, raw in values.items():
             param = stored.parameter(name)  # raises with the list of known parameters
             term = param.to_term(raw)
-            if param.values:
+            if param.values and not self._allowed(stored, param, raw):
                 allowed = self.values(stored, name)
                 if raw.casefold() not in {a.casefold() for a in allowed}:
                     close = difflib.get_close_matches(raw, allowed, n=1)

@@ -99,6 +99,11 @@ class StoredQuery:
         prefixes = "\n".join(_PREFIX_DECL.findall(self.text))
         return f"{prefixes}\nSELECT DISTINCT ?value WHERE {{ {param.values} }} ORDER BY ?value"
 
+    def allowed_query(self, param: Parameter, raw: str) -> str:
+        """An ASK: is ``raw`` (as a plain string) one of the allowed values of ``param``?"""
+        prefixes = "\n".join(_PREFIX_DECL.findall(self.text))
+        return f"{prefixes}\nASK {{ VALUES ?value {{ {ox.Literal(raw)} }} {{ {param.values} }} }}"
+
 
 def expand(value: str) -> str:
     """Expand a ``prefix:local`` name with kg's prefixes; other strings are returned as they are."""

@@ -101,6 +101,9 @@ class ReferenceGraph:
             self.infer()
         return self.closure if inferred else self.asserted
 
+    def _allowed(self, stored: StoredQuery, param: object, raw: str) -> bool:
+        return bool(self._graph(stored.inference).query(stored.allowed_query(param, raw)).askAnswer)
+
     def values(self, stored: StoredQuery, name: str) -> list[str]:
         """The allowed values of a parameter that has a ``values`` pattern, from the graph."""
         param = stored.parameter(name)
