@@ -52,7 +52,11 @@ def progress(label: str, total: int | None = None) -> Iterator[Bar]:
     """Show ``label`` with a bar (or a timer) on stderr while the block runs, if stderr is a terminal."""
     bar = Bar(label, total)
     if not sys.stderr.isatty():
-        yield bar
+        _CURRENT.append(bar)
+        try:
+            yield bar
+        finally:
+            _CURRENT.remove(bar)
         return
     stop = threading.Event()
 
