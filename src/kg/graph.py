@@ -110,7 +110,7 @@ class KnowledgeGraph:
         answer = run()
         if isinstance(answer, ox.QuerySolutions):
             names = [v.value for v in answer.variables]
-            rows = [tuple(sol[i] for i in range(len(names))) for sol in answer]
+            rows = list(map(tuple, answer))  # unbound -> None; twice as fast as indexing each cell
             return Result("SELECT", names, rows, rerun=run)
         if isinstance(answer, ox.QueryBoolean):
             return Result("ASK", boolean=bool(answer), rerun=run)
