@@ -17,6 +17,7 @@ from pathlib import Path
 from . import __version__
 from .errors import KgError, UsageError
 from .files import write_atomic
+from .graph import ENGINES
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_INTERNAL = 0, 1, 3  # 2 (usage or input error) comes with KgError
 QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "nt", "jsonld")
@@ -74,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--data", metavar="FILE", action="extend", nargs="+", type=Path,
                       help="use these RDF files instead of the bundled data")
     engine = argparse.ArgumentParser(add_help=False)
-    engine.add_argument("--engine", choices=("oxigraph", "rdflib"), default="oxigraph",
+    engine.add_argument("--engine", choices=ENGINES, default=ENGINES[0],
                         help="oxigraph: fast path (default); rdflib: reference path with rdflib, owlrl "
                              "and pyshacl, for comparison")
     out = argparse.ArgumentParser(add_help=False)
@@ -260,10 +261,8 @@ def _query(args: argparse.Namespace) -> int:
         raise UsageError("--engine and --endpoint do not go together (the endpoint is the engine)")
     with progress("loading and inferring"):
         kg = load(args.data, args.engine)
-        if args.engine == "rdflib" or (not args.no_infer and stored.inference and args.reasoner != "rules"):
-            kg.infer("owlrl" if args.engine == "rdflib" else args.reasoner)
-        elif not args.no_infer and stored.inference:
-            kg.infer()
+        if stored.inference and not args.no_infer and not args.endpoint:
+            kg.infer(args.reasoner if args.engine == "oxigraph" else "owlrl")
     if args.endpoint:
         from .remote import query
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import pyoxigraph as ox
 
 from .errors import UsageError
+from .rules import drop_known, infer_rules
 
 REASONERS = ("rules", "owlrl")
 
@@ -70,7 +71,7 @@ def infer_naive(store: ox.Store, sources: Sequence[ox.NamedNode], target: ox.Nam
         size = len(store)
         for update in updates:
             store.update(update)
-    _drop_asserted(store, sources, target)
+    drop_known(store, target, sources)
     return len(store) - before
 
 
@@ -91,23 +92,12 @@ def infer_owlrl(store: ox.Store, sources: Sequence[ox.NamedNode], target: ox.Nam
     return len(added)
 
 
-def _drop_asserted(store: ox.Store, sources: Sequence[ox.NamedNode], target: ox.NamedNode) -> None:
-    """Remove from ``target`` what is asserted already, so the inferred graph holds only news."""
-    using = " ".join(f"USING {g}" for g in sources)
-    store.update(
-        f"DELETE {{ GRAPH {target} {{ ?s ?p ?o }} }} {using} USING NAMED {target} "
-        f"WHERE {{ GRAPH {target} {{ ?s ?p ?o }} ?s ?p ?o }}"
-    )
-
-
 def infer(store: ox.Store, sources: Sequence[ox.NamedNode], target: ox.NamedNode,
           reasoner: str = "rules") -> int:
     """Fill ``target`` with what ``reasoner`` entails from ``sources``; return how many triples."""
     if target in set(store.named_graphs()):
         store.remove_graph(target)
     if reasoner == "rules":
-        from .rules import infer_rules
-
         return infer_rules(store, sources, target)
     if reasoner == "owlrl":
         return infer_owlrl(store, sources, target)

@@ -163,7 +163,7 @@ def _count(store: ox.Store, graph: ox.NamedNode) -> int:
     return sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
 
 
-def _drop_known(store: ox.Store, graph: ox.NamedNode, known: Sequence[ox.NamedNode]) -> int:
+def drop_known(store: ox.Store, graph: ox.NamedNode, known: Sequence[ox.NamedNode]) -> int:
     """Remove from ``graph`` what ``known`` holds already; return what is left."""
     store.update(f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} {_using(known)} USING NAMED {graph} "
                  f"WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} ?s ?p ?o }}")
@@ -205,7 +205,7 @@ class _Run:
             self.store.update(
                 f"INSERT {{ GRAPH {TRANSITIVE} {{ ?x ?p ?z }} }} {_using(graphs)} WHERE {{ "
                 f"{_values('?p', [(p,) for p in self.transitive])} ?x ?p ?y . ?y ?p ?z . }}")
-            if not _drop_known(self.store, TRANSITIVE, graphs):
+            if not drop_known(self.store, TRANSITIVE, graphs):
                 break
             _apply(self.store, out, "?a ?q ?b", [TRANSITIVE], _DERIVE, ("?p ?q ?f", self.derive))
             self.store.update(f"ADD {TRANSITIVE} TO {out}")
@@ -221,7 +221,7 @@ class _Run:
         if out != self.target:
             self.store.update(f"ADD {out} TO {self.target}")
             self.store.update(f"DROP SILENT GRAPH {out}")
-        return _drop_known(self.store, NEXT, self.everything())
+        return drop_known(self.store, NEXT, self.everything())
 
 
 def infer_rules(store: ox.Store, sources: Sequence[ox.NamedNode], target: ox.NamedNode) -> int:
@@ -238,7 +238,5 @@ def infer_rules(store: ox.Store, sources: Sequence[ox.NamedNode], target: ox.Nam
         delta, out = [ROUND], ox.NamedNode(f"{ROUND.value}:out")
     for graph in (ROUND, NEXT, TRANSITIVE):
         store.update(f"DROP SILENT GRAPH {graph}")
-    # what a rule re-derived that is asserted already does not belong in the inferred graph
-    store.update(f"DELETE {{ GRAPH {target} {{ ?s ?p ?o }} }} {_using(sources)} USING NAMED {target} "
-                 f"WHERE {{ GRAPH {target} {{ ?s ?p ?o }} ?s ?p ?o }}")
+    drop_known(store, target, sources)  # what is asserted already is not news
     return len(store) - before

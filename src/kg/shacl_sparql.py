@@ -82,9 +82,6 @@ class _Shapes:
             raise Unsupported(f"{node} has more than one {pred}")
         return found[0] if found else None
 
-    def subjects(self, pred: str, obj: object = None) -> list:
-        return [q.subject for q in self.store.quads_for_pattern(None, ox.NamedNode(pred), obj, self.graph)]
-
     def predicates(self, node: object) -> set[str]:
         return {q.predicate.value for q in self.store.quads_for_pattern(node, None, None, self.graph)}
 
@@ -188,7 +185,7 @@ def _datatype_ok(datatype: ox.NamedNode) -> str:
 
 def _value_checks(shapes: _Shapes, shape: object, values: str) -> Iterator[tuple[str, str]]:
     """(component, query body) for each constraint on the value nodes that ``values`` binds."""
-    for pred in sorted(shapes.predicates(shape) - _IGNORED - {f"{RDF}type"}):
+    for pred in sorted(shapes.predicates(shape) - _IGNORED):
         if not pred.startswith(SH):
             continue
         name = pred.removeprefix(SH)

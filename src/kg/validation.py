@@ -126,12 +126,11 @@ def _parse_each_sparql_query_once() -> Iterator[None]:
         processor.SPARQLProcessor.query = original
 
 
-ENGINES = ("oxigraph", "rdflib")
-
-
 def validate(kg: KnowledgeGraph, shapes: Sequence[str | Path] | None = None,
              engine: str = "oxigraph") -> ValidationReport:
     """Validate the asserted ontology and data of ``kg`` against the shapes with ``engine``."""
+    from .graph import ENGINES
+
     if engine not in ENGINES:
         raise UsageError(f"unknown validation engine {engine!r} (known: {', '.join(ENGINES)})")
     if engine == "oxigraph":
@@ -194,7 +193,7 @@ def _report_turtle(conforms: bool, results: list) -> str:
             triples.append(ox.Triple(node, sh("resultPath"), path))
         if value is not None:
             triples.append(ox.Triple(node, sh("value"), value))
-        for lang, text in check.message.items():
+        for lang, text in _substitute(check.message, focus, value).items():
             message = ox.Literal(text, language=lang) if lang else ox.Literal(text)
             triples.append(ox.Triple(node, sh("resultMessage"), message))
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE,
