@@ -50,12 +50,25 @@ def requests_for(base: str, kind: str) -> list[urllib.request.Request]:
     for name, stored in kg.stored_queries().items():
         params = {p.name: p.example for p in stored.parameters if p.required and p.example is not None}
         if kind == "api":
-            out.append(urllib.request.Request(f"{base}/api/queries/{name}?{urllib.parse.urlencode(params)}",
-                                              headers={"Accept": "application/sparql-results+json"}))
+            out.append(
+                urllib.request.Request(
+                    f"{base}/api/queries/{name}?{urllib.parse.urlencode(params)}",
+                    headers={"Accept": "application/sparql-results+json"},
+                )
+            )
         else:
             text = graph.bound(stored, params)
-            out.append(urllib.request.Request(base, data=text.encode(), method="POST", headers={
-                "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}))
+            out.append(
+                urllib.request.Request(
+                    base,
+                    data=text.encode(),
+                    method="POST",
+                    headers={
+                        "Content-Type": "application/sparql-query",
+                        "Accept": "application/sparql-results+json",
+                    },
+                )
+            )
     return out
 
 
@@ -90,8 +103,13 @@ def hammer(requests: list[urllib.request.Request], clients: int, total: int, sec
         t.join()
     elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
-    return {"requests": len(ordered), "errors": errors[0], "throughput": len(ordered) / elapsed,
-            "p50": statistics.median(ordered) * 1000, "p99": ordered[int(0.99 * (len(ordered) - 1))] * 1000}
+    return {
+        "requests": len(ordered),
+        "errors": errors[0],
+        "throughput": len(ordered) / elapsed,
+        "p50": statistics.median(ordered) * 1000,
+        "p99": ordered[int(0.99 * (len(ordered) - 1))] * 1000,
+    }
 
 
 def main() -> int:
@@ -104,31 +122,44 @@ def main() -> int:
     oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
     with tempfile.TemporaryDirectory() as store:
         servers = [
-            subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--port", str(kg_port)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-            subprocess.Popen([oxigraph, "serve", "--location", store, "--bind", f"127.0.0.1:{ox_port}"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+            subprocess.Popen(
+                [sys.executable, "-m", "kg.cli", "serve", "--port", str(kg_port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ),
+            subprocess.Popen(
+                [oxigraph, "serve", "--location", store, "--bind", f"127.0.0.1:{ox_port}"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ),
         ]
         try:
             wait_for(f"http://127.0.0.1:{kg_port}/api/queries")
             wait_for(f"http://127.0.0.1:{ox_port}/query?query=ASK%7B%7D")
-            subprocess.run([sys.executable, "-m", "kg.cli", "push", "--endpoint",
-                            f"http://127.0.0.1:{ox_port}/store"], check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "kg.cli", "push", "--endpoint", f"http://127.0.0.1:{ox_port}/store"],
+                check=True,
+                capture_output=True,
+            )
             targets = {
                 "kg serve, /sparql": requests_for(f"http://127.0.0.1:{kg_port}/sparql", "sparql"),
                 "kg serve, /api/queries": requests_for(f"http://127.0.0.1:{kg_port}", "api"),
                 "oxigraph serve, /query": requests_for(f"http://127.0.0.1:{ox_port}/query", "sparql"),
             }
-            print(f"{args.clients} concurrent clients, {len(targets['kg serve, /sparql'])} stored queries "
-                  f"round-robin, at most {args.requests} requests or {args.seconds:g} s per target")
+            print(
+                f"{args.clients} concurrent clients, {len(targets['kg serve, /sparql'])} stored queries "
+                f"round-robin, at most {args.requests} requests or {args.seconds:g} s per target"
+            )
             print(f"{'target':26} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
             failed = False
             for label, requests in targets.items():
                 hammer(requests, args.clients, len(requests) * 2, 10)  # warm-up
                 r = hammer(requests, args.clients, args.requests, args.seconds)
                 failed |= r["errors"] > 0
-                print(f"{label:26} {r['requests']:9d} {r['errors']:7d} {r['throughput']:8.1f} "
-                      f"{r['p50']:8.1f} {r['p99']:8.1f}")
+                print(
+                    f"{label:26} {r['requests']:9d} {r['errors']:7d} {r['throughput']:8.1f} "
+                    f"{r['p50']:8.1f} {r['p99']:8.1f}"
+                )
         finally:
             for server in servers:
                 server.kill()

@@ -38,7 +38,7 @@ def _median(runs: int, step: object) -> float:
 def measure(path: str, engine: str, runs: int, skip: list[str]) -> dict:
     """Run in a child process: the timings of one size on one path."""
     import kg
-    from kg import bundle
+    from kg.core import bundle
 
     files = [p for p in bundle.data_files() if p.name in ("gemeenten.ttl", "programma.ttl")] + [Path(path)]
     out: dict[str, float] = {}
@@ -68,15 +68,28 @@ def _order(step: str) -> tuple:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--reference-max", type=int, default=10000,
-                        help="largest size to run on the reference path too (default 10000)")
+    parser.add_argument(
+        "--reference-max",
+        type=int,
+        default=10000,
+        help="largest size to run on the reference path too (default 10000)",
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per step on the fast path (median)")
     parser.add_argument("--skip", nargs="*", default=[], metavar="QUERY", help="stored queries not to run")
-    parser.add_argument("--reference-skip", nargs="*", default=[], metavar="QUERY",
-                        help="stored queries not to run on the reference path")
-    parser.add_argument("--pairwise-max", type=int, default=10000,
-                        help="largest size to run shared-bottlenecks at: its answer grows with the square "
-                             "of the size (about 10^8 rows at 100,000)")
+    parser.add_argument(
+        "--reference-skip",
+        nargs="*",
+        default=[],
+        metavar="QUERY",
+        help="stored queries not to run on the reference path",
+    )
+    parser.add_argument(
+        "--pairwise-max",
+        type=int,
+        default=10000,
+        help="largest size to run shared-bottlenecks at: its answer grows with the square "
+        "of the size (about 10^8 rows at 100,000)",
+    )
     parser.add_argument("--csv", type=Path, default=Path(__file__).with_name("scale.csv"))
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -88,7 +101,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             path = f"{tmp}/synth-{size}.nt"
-            from kg.synth import write
+            from kg.synth.generate import write
 
             write(Path(path), size, seed=1, invalid_rate=0.01)
             skip = [*args.skip, *(["shared-bottlenecks"] if size > args.pairwise_max else [])]
@@ -97,8 +110,12 @@ def main() -> int:
                 engines.append(("reference", "rdflib", 1, [*skip, *args.reference_skip]))
             for label, engine, runs, skip in engines:
                 print(f"running {size} initiatives, {label} path ...", file=sys.stderr, flush=True)
-                done = subprocess.run([sys.executable, __file__, "--child", path, engine, str(runs),
-                                       "--skip", *skip], capture_output=True, text=True, check=True)
+                done = subprocess.run(
+                    [sys.executable, __file__, "--child", path, engine, str(runs), "--skip", *skip],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 columns[f"{size} {label}"] = json.loads(done.stdout.strip().splitlines()[-1])
     names = list(columns)
     rows = sorted({k for c in columns.values() for k in c}, key=_order)
@@ -108,14 +125,18 @@ def main() -> int:
         if fast and ref:
             shared = [k for k in ref if k in fast and k not in ("total", "peak memory (MB)")]
             speedup = sum(ref[k] for k in shared) / sum(fast[k] for k in shared)
-            print(f"{size} initiatives: the fast path is {speedup:.0f}x faster over the same steps",
-                  file=sys.stderr)
+            print(
+                f"{size} initiatives: the fast path is {speedup:.0f}x faster over the same steps",
+                file=sys.stderr,
+            )
     width = max(len(r[0]) for r in table)
     print(f"{'step (seconds)'.ljust(width)}  " + "  ".join(n.rjust(16) for n in names))
     for row in table:
         print(row[0].ljust(width) + "  " + "  ".join(v.rjust(16) for v in row[1:]))
-    print(f"\n{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
-          f"{_cpus()} cores")
+    print(
+        f"\n{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
+        f"{_cpus()} cores"
+    )
     with args.csv.open("w", newline="") as handle:
         csv.writer(handle).writerows([["step", *names], *table])
     return 0

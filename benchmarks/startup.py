@@ -18,8 +18,12 @@ import time
 
 COMMANDS = {
     "kg query initiatives": ["query", "initiatives"],
-    "kg query shared-bottlenecks -p bottleneck=fiscaliteit": ["query", "shared-bottlenecks", "-p",
-                                                             "bottleneck=fiscaliteit"],
+    "kg query shared-bottlenecks -p bottleneck=fiscaliteit": [
+        "query",
+        "shared-bottlenecks",
+        "-p",
+        "bottleneck=fiscaliteit",
+    ],
     "kg validate": ["validate"],
     "kg export --inferred": ["export", "--inferred"],
 }

@@ -14,16 +14,17 @@ import pytest
 import rdflib
 from conftest import TESTS
 
-from kg import bundle
 from kg.cli import main
+from kg.core import bundle
 
 INVALID = TESTS / "fixtures" / "invalid"
 
 
 def kg(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run kg in a fresh process, as a user would."""
-    return subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, cwd=cwd, check=False
+    )
 
 
 def run(capsysbinary, *args: str) -> tuple[int, bytes, str]:
@@ -52,8 +53,15 @@ def test_query_table_from_another_directory(tmp_path: Path) -> None:
 
 
 def test_query_csv_is_w3c(capsysbinary) -> None:
-    code, out, _ = run(capsysbinary, "query", "initiatives-by-bottleneck",
-                       "-p", "bottleneck=aansprakelijkheid", "--format", "csv")
+    code, out, _ = run(
+        capsysbinary,
+        "query",
+        "initiatives-by-bottleneck",
+        "-p",
+        "bottleneck=aansprakelijkheid",
+        "--format",
+        "csv",
+    )
     assert code == 0
     assert out.startswith(b"number,initiative,name,bottleneck\r\n")
     records = list(csv.DictReader(io.StringIO(out.decode())))
@@ -65,8 +73,11 @@ def test_query_json_is_w3c(capsysbinary) -> None:
     doc = json.loads(out)
     assert code == 0 and doc["head"]["vars"] == ["number", "initiative", "name"]
     first = doc["results"]["bindings"][0]
-    assert first["number"] == {"type": "literal", "datatype": "http://www.w3.org/2001/XMLSchema#integer",
-                               "value": "10"}
+    assert first["number"] == {
+        "type": "literal",
+        "datatype": "http://www.w3.org/2001/XMLSchema#integer",
+        "value": "10",
+    }
     assert first["initiative"]["type"] == "uri"
 
 
@@ -85,32 +96,45 @@ def test_lang_en(capsysbinary) -> None:
 
 
 def test_no_infer(capsysbinary) -> None:
-    code, out, _ = run(capsysbinary, "query", "initiatives-by-legal-form", "-p", "legalform=stichting",
-                       "--no-infer", "--format", "csv")
+    code, out, _ = run(
+        capsysbinary,
+        "query",
+        "initiatives-by-legal-form",
+        "-p",
+        "legalform=stichting",
+        "--no-infer",
+        "--format",
+        "csv",
+    )
     assert code == 0 and out == b"number,initiative,name,legalForm\r\n"
 
 
 def test_construct_query_as_turtle(tmp_path: Path, capsysbinary) -> None:
     q = tmp_path / "names.rq"
-    q.write_text("PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
-                 "PREFIX mi: <https://w3id.org/initiatieven/def/>\n"
-                 "CONSTRUCT { ?i skos:prefLabel ?n } WHERE { ?i a mi:Initiative ; skos:prefLabel ?n }\n")
+    q.write_text(
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+        "PREFIX mi: <https://w3id.org/initiatieven/def/>\n"
+        "CONSTRUCT { ?i skos:prefLabel ?n } WHERE { ?i a mi:Initiative ; skos:prefLabel ?n }\n"
+    )
     code, out, _ = run(capsysbinary, "query", str(q), "--format", "turtle")
     assert code == 0 and len(rdflib.Graph().parse(data=out.decode(), format="turtle")) == 11
     code, _, err = run(capsysbinary, "query", str(q), "--format", "csv")
     assert code == 2 and "does not fit a CONSTRUCT query" in err
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("query", "nope"), "unknown query 'nope'"),
-    (("query", "initiatives-by-bottleneck"), "needs parameter bottleneck"),
-    (("query", "initiatives-by-bottleneck", "-p", "bottleneck=belasting"), "unknown value 'belasting'"),
-    (("query", "initiatives", "-p", "novalue"), "expected NAME=VALUE"),
-    (("query", "initiatives", "--format", "yaml"), "invalid choice: 'yaml'"),
-    (("query", "initiatives", "--format", "turtle"), "does not fit a SELECT query"),
-    (("export", "--data", "missing.ttl"), "missing.ttl: no such file"),
-    (("frobnicate",), "invalid choice: 'frobnicate'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("query", "nope"), "unknown query 'nope'"),
+        (("query", "initiatives-by-bottleneck"), "needs parameter bottleneck"),
+        (("query", "initiatives-by-bottleneck", "-p", "bottleneck=belasting"), "unknown value 'belasting'"),
+        (("query", "initiatives", "-p", "novalue"), "expected NAME=VALUE"),
+        (("query", "initiatives", "--format", "yaml"), "invalid choice: 'yaml'"),
+        (("query", "initiatives", "--format", "turtle"), "does not fit a SELECT query"),
+        (("export", "--data", "missing.ttl"), "missing.ttl: no such file"),
+        (("frobnicate",), "invalid choice: 'frobnicate'"),
+    ],
+)
 def test_errors_are_one_line_with_status_2(args: tuple, message: str) -> None:
     done = kg(*args)
     assert done.returncode == 2
@@ -142,12 +166,21 @@ def test_validate_bundled_conforms(capsysbinary) -> None:
 
 def test_validate_invalid_data_exits_1(capsysbinary) -> None:
     fixture = INVALID / "Initiative-municipality.ttl"
-    code, out, _ = run(capsysbinary, "validate", *map(str, bundle.data_files()), str(fixture),
-                       "--format", "json", "--lang", "en")
+    code, out, _ = run(
+        capsysbinary,
+        "validate",
+        *map(str, bundle.data_files()),
+        str(fixture),
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    )
     report = json.loads(out)
     assert code == 1 and report["conforms"] is False
     assert [(r["focus"], r["path"]) for r in report["results"]] == [
-        ("https://example.org/invalid/bad", "https://w3id.org/initiatieven/def/municipality")]
+        ("https://example.org/invalid/bad", "https://w3id.org/initiatieven/def/municipality")
+    ]
     code, out, _ = run(capsysbinary, "validate", *map(str, bundle.data_files()), str(fixture), "--lang", "en")
     assert code == 1 and b"An initiative lies in exactly one municipality" in out
 
@@ -159,8 +192,9 @@ def test_validate_turtle_report(capsysbinary) -> None:
     assert code == 0 and (None, sh.conforms, rdflib.Literal(True)) in graph
 
 
-@pytest.mark.parametrize(("fmt", "rdflib_format"), [
-    ("turtle", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"), ("xml", "xml")])
+@pytest.mark.parametrize(
+    ("fmt", "rdflib_format"), [("turtle", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"), ("xml", "xml")]
+)
 def test_export_formats_parse_back(tmp_path: Path, capsysbinary, fmt: str, rdflib_format: str) -> None:
     target = tmp_path / f"kg.{fmt}"
     code, out, _ = run(capsysbinary, "export", "--format", fmt, "-o", str(target))
@@ -177,9 +211,15 @@ def test_export_inferred_trig_keeps_graphs_apart(capsysbinary) -> None:
     code, out, _ = run(capsysbinary, "export", "--format", "trig", "--inferred")
     dataset = rdflib.Dataset().parse(data=out.decode(), format="trig")
     names = {str(g.identifier) for g in dataset.graphs()}
-    assert code == 0 and {"https://w3id.org/initiatieven/graph/ontology",
-                          "https://w3id.org/initiatieven/graph/data",
-                          "https://w3id.org/initiatieven/graph/inferred"} <= names
+    assert (
+        code == 0
+        and {
+            "https://w3id.org/initiatieven/graph/ontology",
+            "https://w3id.org/initiatieven/graph/data",
+            "https://w3id.org/initiatieven/graph/inferred",
+        }
+        <= names
+    )
 
 
 def test_failed_write_leaves_existing_file(tmp_path: Path, capsysbinary) -> None:
@@ -207,11 +247,13 @@ def test_info_and_queries(capsysbinary) -> None:
 
 def test_invalid_shapes_file(tmp_path: Path) -> None:
     shapes = tmp_path / "shapes.ttl"
-    shapes.write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
-                      "<urn:p> a sh:PropertyShape ;\n"
-                      "    sh:targetClass <https://w3id.org/initiatieven/def/Initiative> ;\n"
-                      "    sh:path <urn:x> ;\n"
-                      "    sh:minCount \"many\" .\n")
+    shapes.write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "<urn:p> a sh:PropertyShape ;\n"
+        "    sh:targetClass <https://w3id.org/initiatieven/def/Initiative> ;\n"
+        "    sh:path <urn:x> ;\n"
+        '    sh:minCount "many" .\n'
+    )
     done = kg("validate", "--shapes", str(shapes))
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"kg: error: {shapes}: invalid SHACL shapes: MinCount")

@@ -47,8 +47,10 @@ def test_source_is_the_documented_one(source_text: str) -> None:
 
 
 def test_eleven_partners_numbered_in_programme_order(graph: kg.KnowledgeGraph) -> None:
-    found = {r["number"]: (r["name"], r["gemeente"].rsplit("/", 1)[1], r["form"])
-             for r in graph.query(FACTS, infer=False)}
+    found = {
+        r["number"]: (r["name"], r["gemeente"].rsplit("/", 1)[1], r["form"])
+        for r in graph.query(FACTS, infer=False)
+    }
     assert found == PARTNERS
 
 
@@ -76,8 +78,9 @@ def test_nieuw_dordrecht_is_a_village_in_emmen_not_dordrecht(graph: kg.Knowledge
 
 
 def test_municipalities_carry_cbs_code_and_province(graph: kg.KnowledgeGraph) -> None:
-    found = {(r["municipality"], r["cbsCode"], r["province"]) for r in rows(
-        graph, "initiatives-by-municipality")}
+    found = {
+        (r["municipality"], r["cbsCode"], r["province"]) for r in rows(graph, "initiatives-by-municipality")
+    }
     assert ("Emmen", "GM0114", "Drenthe") in found
     assert ("'s-Gravenhage", "GM0518", "Zuid-Holland") in found
     assert len({m for m, _, _ in found}) == 10
@@ -90,7 +93,9 @@ def test_figures_with_units(graph: kg.KnowledgeGraph) -> None:
         SELECT ?i ?value ?unit WHERE { ?i mi:area [ schema:value ?value ; schema:unitCode ?unit ] }
         ORDER BY ?value""")
     assert [(r["i"].rsplit("/", 1)[1], r["value"], r["unit"]) for r in answer] == [
-        ("crabbehoeve", 1000.0, "MTK"), ("marconia", 30000.0, "MTK")]
+        ("crabbehoeve", 1000.0, "MTK"),
+        ("marconia", 30000.0, "MTK"),
+    ]
     duration = graph.query("SELECT ?d WHERE { init:marconia mi:plannedDuration ?d }")
     assert duration.column("d") == ["P10Y"]
     goal = graph.query("SELECT ?y WHERE { init:noorderpark-trust mi:goal/mi:targetYear ?y }")
@@ -105,11 +110,14 @@ def test_programme_runs_2014_to_2016_with_platform31_and_bzk(graph: kg.Knowledge
 
 
 def test_every_initiative_has_provenance_and_bilingual_description(graph: kg.KnowledgeGraph) -> None:
-    answer = graph.query("""SELECT ?i ?n (COUNT(DISTINCT ?d) AS ?descriptions) WHERE {
+    answer = graph.query(
+        """SELECT ?i ?n (COUNT(DISTINCT ?d) AS ?descriptions) WHERE {
         ?i a mi:Initiative ; prov:wasDerivedFrom ?src ; dct:description ?d .
         ?src mi:partnerNumber ?n ; mi:sourceDocument
             <https://www.platform31.nl/wat-we-doen/experimenten/ruim-op-de-regels/experimentpartners> .
-        FILTER (LANG(?d) IN ("nl", "en")) } GROUP BY ?i ?n""", infer=False)
+        FILTER (LANG(?d) IN ("nl", "en")) } GROUP BY ?i ?n""",
+        infer=False,
+    )
     assert sorted(r["n"] for r in answer) == list(range(1, 12))
     assert {r["descriptions"] for r in answer} == {2}
 
@@ -122,12 +130,12 @@ def test_descriptions_are_in_own_words(graph: kg.KnowledgeGraph, source_text: st
     """No source sentence is reused, and no run of eight words is shared with the source."""
     descriptions = graph.query("SELECT ?d WHERE { ?i a mi:Initiative ; dct:description ?d }").column("d")
     words = re.findall(r"\w+", source_text.lower())
-    source_runs = {tuple(words[i:i + 8]) for i in range(len(words) - 7)}
+    source_runs = {tuple(words[i : i + 8]) for i in range(len(words) - 7)}
     for text in descriptions:
         for sentence in _sentences(source_text):
             assert sentence not in text
         own = re.findall(r"\w+", text.lower())
-        shared = [own[i:i + 8] for i in range(len(own) - 7) if tuple(own[i:i + 8]) in source_runs]
+        shared = [own[i : i + 8] for i in range(len(own) - 7) if tuple(own[i : i + 8]) in source_runs]
         assert not shared, shared
 
 
@@ -138,6 +146,7 @@ def test_legal_form_absent_where_the_source_is_silent(graph: kg.KnowledgeGraph) 
 
 @pytest.mark.parametrize("number", range(1, 12))
 def test_each_partner_has_activities(graph: kg.KnowledgeGraph, number: int) -> None:
-    answer = graph.query("SELECT ?a WHERE { ?p mi:partnerNumber ?_n_integer ; "
-                         "mi:participant/mi:activity ?a }", {"n": number})
+    answer = graph.query(
+        "SELECT ?a WHERE { ?p mi:partnerNumber ?_n_integer ; mi:participant/mi:activity ?a }", {"n": number}
+    )
     assert len(answer) >= 2

@@ -11,8 +11,8 @@ import pytest
 from conftest import TESTS
 
 import kg
-from kg import bundle
-from kg.synth import DEFECTS, triples
+from kg.core import bundle
+from kg.synth.generate import DEFECTS, triples
 
 REFERENCE = [p for p in bundle.data_files() if p.name in ("gemeenten.ttl", "programma.ttl")]
 FIXTURES = sorted((TESTS / "fixtures" / "invalid").glob("*.ttl"))
@@ -27,7 +27,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[int,
     return path, planted
 
 
-def _same_validation(graph: kg.KnowledgeGraph) -> kg.validation.ValidationReport:
+def _same_validation(graph: kg.KnowledgeGraph) -> kg.engines.validation.ValidationReport:
     fast, reference = graph.validate(engine="oxigraph"), graph.validate(engine="rdflib")
     assert (fast.engine, reference.engine) == ("oxigraph", "rdflib")
     assert fast.findings == reference.findings  # focus, path, shape, severity, value and messages
@@ -63,10 +63,17 @@ def test_fast_report_turtle_is_a_shacl_report() -> None:
     def results(text: str) -> set[tuple]:
         report = rdflib.Graph().parse(data=text, format="turtle")
         assert (None, sh.conforms, rdflib.Literal(False)) in report
-        fields = (sh.focusNode, sh.sourceShape, sh.resultPath, sh.resultSeverity,
-                  sh.sourceConstraintComponent)
-        return {tuple(report.value(r, f) for f in fields)
-                for r in report.subjects(rdflib.RDF.type, sh.ValidationResult)}
+        fields = (
+            sh.focusNode,
+            sh.sourceShape,
+            sh.resultPath,
+            sh.resultSeverity,
+            sh.sourceConstraintComponent,
+        )
+        return {
+            tuple(report.value(r, f) for f in fields)
+            for r in report.subjects(rdflib.RDF.type, sh.ValidationResult)
+        }
 
     assert results(fast.turtle()) == results(reference.turtle()) != set()
 
@@ -84,7 +91,7 @@ def test_shapes_the_compiler_does_not_cover_fall_back_to_pyshacl(tmp_path: Path)
 
 
 def test_unknown_engine_is_a_usage_error() -> None:
-    from kg.errors import UsageError
+    from kg.core.errors import UsageError
 
     with pytest.raises(UsageError, match="unknown validation engine 'jena'"):
         kg.load().validate(engine="jena")
@@ -93,18 +100,23 @@ def test_unknown_engine_is_a_usage_error() -> None:
 def _rows(result: kg.Result) -> list[tuple]:
     """Rows as comparable text, in a stable order. GROUP_CONCAT's order is undefined in SPARQL 1.1
     (section 18.5.1.7), so its items are sorted."""
+
     def cell(term: object) -> str:
         if not isinstance(term, ox.Literal):
             return "" if term is None else str(term)
         items = ", ".join(sorted(term.value.split(", ")))
-        return str(ox.Literal(items, language=term.language) if term.language
-                   else ox.Literal(items, datatype=term.datatype))
+        return str(
+            ox.Literal(items, language=term.language)
+            if term.language
+            else ox.Literal(items, datatype=term.datatype)
+        )
 
     return sorted(tuple(cell(t) for t in row) for row in result.rows)
 
 
-def _same_answers(fast: kg.KnowledgeGraph, reference: object, initiative: str,
-                  skip: tuple[str, ...] = ()) -> dict[str, int]:
+def _same_answers(
+    fast: kg.KnowledgeGraph, reference: object, initiative: str, skip: tuple[str, ...] = ()
+) -> dict[str, int]:
     sizes = {}
     for name, stored in kg.stored_queries().items():
         if name in skip:
@@ -137,8 +149,9 @@ def reference(synthetic: tuple[Path, dict[int, str]]) -> object:
 PAIRWISE = ("shared-bottlenecks", "similar-initiatives")
 
 
-def test_same_query_answers_on_synthetic_data(synthetic: tuple[Path, dict[int, str]],
-                                              reference: object) -> None:
+def test_same_query_answers_on_synthetic_data(
+    synthetic: tuple[Path, dict[int, str]], reference: object
+) -> None:
     sizes = _same_answers(kg.load([*REFERENCE, synthetic[0]]), reference, "synth-1", skip=PAIRWISE)
     assert sizes["initiatives"] > 900 and sizes["initiatives-by-legal-form"] > 100
 
@@ -155,18 +168,27 @@ def test_same_pairwise_answers_on_smaller_synthetic_data(tmp_path: Path) -> None
 
 def _inferred_about_things(triples: object) -> set[tuple]:
     """Inferred triples whose subject is an initiative, municipality or other thing (not a term)."""
-    from kg.namespaces import ID
-    from kg.synth import SYN
+    from kg.core.namespaces import ID
+    from kg.synth.generate import SYN
 
-    skip = {"http://www.w3.org/2002/07/owl#Thing", "http://www.w3.org/2000/01/rdf-schema#Resource",
-            "http://www.w3.org/2002/07/owl#sameAs"}
-    return {(s, p, o) for s, p, o in triples
-            if s.startswith((ID, SYN, "https://identifier.overheid.nl/")) and not o.startswith("_:")
-            and o not in skip and p not in skip}
+    skip = {
+        "http://www.w3.org/2002/07/owl#Thing",
+        "http://www.w3.org/2000/01/rdf-schema#Resource",
+        "http://www.w3.org/2002/07/owl#sameAs",
+    }
+    return {
+        (s, p, o)
+        for s, p, o in triples
+        if s.startswith((ID, SYN, "https://identifier.overheid.nl/"))
+        and not o.startswith("_:")
+        and o not in skip
+        and p not in skip
+    }
 
 
-def test_same_inferred_triples_on_synthetic_data(synthetic: tuple[Path, dict[int, str]],
-                                                reference: object) -> None:
+def test_same_inferred_triples_on_synthetic_data(
+    synthetic: tuple[Path, dict[int, str]], reference: object
+) -> None:
     import rdflib
 
     from kg.graph import INFERRED
@@ -174,9 +196,15 @@ def test_same_inferred_triples_on_synthetic_data(synthetic: tuple[Path, dict[int
     path, _ = synthetic
     fast = kg.load([*REFERENCE, path])
     fast.infer()
-    ours = _inferred_about_things((t.subject.value, t.predicate.value, t.object.value if isinstance(
-        t.object, ox.NamedNode) else str(t.object)) for t in fast.triples(INFERRED)
-        if not isinstance(t.subject, ox.BlankNode))
+    ours = _inferred_about_things(
+        (
+            t.subject.value,
+            t.predicate.value,
+            t.object.value if isinstance(t.object, ox.NamedNode) else str(t.object),
+        )
+        for t in fast.triples(INFERRED)
+        if not isinstance(t.subject, ox.BlankNode)
+    )
     added = set(reference.closure) - set(reference.asserted)
 
     def text(term: object) -> str:
@@ -184,8 +212,9 @@ def test_same_inferred_triples_on_synthetic_data(synthetic: tuple[Path, dict[int
             return "_:"
         return str(term) if isinstance(term, rdflib.URIRef) else term.n3()
 
-    theirs = _inferred_about_things((text(s), str(p), text(o)) for s, p, o in added
-                                    if not isinstance(s, rdflib.Literal))
+    theirs = _inferred_about_things(
+        (text(s), str(p), text(o)) for s, p, o in added if not isinstance(s, rdflib.Literal)
+    )
     assert ours == theirs
     assert len(ours) > 5000
 

@@ -18,12 +18,15 @@ from hypothesis import strategies as st
 from rdflib.compare import isomorphic
 
 import kg
-from kg import bundle
-from kg.intake import COLUMNS, import_csv
-from kg.turtle import serialize
+from kg.core import bundle
+from kg.core.turtle import serialize
+from kg.steward.intake import COLUMNS, import_csv
 
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("KG_FUZZ_EXAMPLES", "60")), deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(__import__("os").environ.get("KG_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 GRAPH = kg.load()
 
 
@@ -36,9 +39,29 @@ def data_dir(tmp_path_factory) -> Path:
 
 
 cell = st.one_of(
-    st.sampled_from(["", "-", "Tilburg", "GM0855", "Dordrect", "stichting", "groenbeheer;buurttuin",
-                     "fiscaliteit", "1000", "12,5", "2019", "https://example.org/x", "wattwest",
-                     "Een tekst", "A text", '"quoted"', "x\ny", ";", ","]),
+    st.sampled_from(
+        [
+            "",
+            "-",
+            "Tilburg",
+            "GM0855",
+            "Dordrect",
+            "stichting",
+            "groenbeheer;buurttuin",
+            "fiscaliteit",
+            "1000",
+            "12,5",
+            "2019",
+            "https://example.org/x",
+            "wattwest",
+            "Een tekst",
+            "A text",
+            '"quoted"',
+            "x\ny",
+            ";",
+            ",",
+        ]
+    ),
     st.text(max_size=20),
 )
 
@@ -66,8 +89,10 @@ def test_csv_bytes_never_crash(data_dir: Path, tmp_path_factory, content: bytes)
         import_csv(path, data_dir, dry_run=True)
 
 
-PROBE = kg.queries.parse("PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
-                         "SELECT ?c WHERE { ?c skos:notation ?_code }", "probe")
+PROBE = kg.core.queries.parse(
+    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\nSELECT ?c WHERE { ?c skos:notation ?_code }",
+    "probe",
+)
 NOTATIONS = set(GRAPH.query("SELECT ?n WHERE { ?c skos:notation ?n }").column("n"))
 
 
@@ -80,10 +105,12 @@ def test_a_parameter_is_always_one_literal(value: str) -> None:
 
 
 @SETTINGS
-@given(value=st.text(max_size=40), suffix=st.sampled_from(["iri", "integer", "decimal", "date", "gYear",
-                                                           "boolean", "string"]))
+@given(
+    value=st.text(max_size=40),
+    suffix=st.sampled_from(["iri", "integer", "decimal", "date", "gYear", "boolean", "string"]),
+)
 def test_typed_parameters_validate_or_refuse(value: str, suffix: str) -> None:
-    stored = kg.queries.parse(f"SELECT ?x WHERE {{ BIND (?_x_{suffix} AS ?x) }}", "typed")
+    stored = kg.core.queries.parse(f"SELECT ?x WHERE {{ BIND (?_x_{suffix} AS ?x) }}", "typed")
     with contextlib.suppress(kg.ParameterError):
         assert len(GRAPH.query(stored, {"x": value})) == 1
 
@@ -98,10 +125,21 @@ def test_stored_query_parameters_never_crash(value: str) -> None:
 
 
 @SETTINGS
-@given(text=st.one_of(st.text(max_size=200), st.sampled_from([
-    "@prefix ex: <https://example.org/> .\nex:a ex:b ex:c .\n", "ex:a ex:b ex:c .", "<a> <b> <c> .",
-    '@prefix ex: <https://example.org/> .\nex:a ex:b "unterminated .\n', "@base <x> . <a> <b> [ <c> ( 1 2",
-])), suffix=st.sampled_from([".ttl", ".nt", ".jsonld", ".rdf", ".trig"]))
+@given(
+    text=st.one_of(
+        st.text(max_size=200),
+        st.sampled_from(
+            [
+                "@prefix ex: <https://example.org/> .\nex:a ex:b ex:c .\n",
+                "ex:a ex:b ex:c .",
+                "<a> <b> <c> .",
+                '@prefix ex: <https://example.org/> .\nex:a ex:b "unterminated .\n',
+                "@base <x> . <a> <b> [ <c> ( 1 2",
+            ]
+        ),
+    ),
+    suffix=st.sampled_from([".ttl", ".nt", ".jsonld", ".rdf", ".trig"]),
+)
 def test_rdf_loading_works_or_says_where(tmp_path_factory, text: str, suffix: str) -> None:
     path = tmp_path_factory.mktemp("rdf") / f"input{suffix}"
     path.write_text(text, encoding="utf-8")
@@ -113,17 +151,32 @@ def test_rdf_loading_works_or_says_where(tmp_path_factory, text: str, suffix: st
 
 literal = st.one_of(
     st.builds(ox.Literal, st.text(max_size=15)),
-    st.builds(lambda t, lang: ox.Literal(t, language=lang), st.text(max_size=10),
-              st.sampled_from(["nl", "en"])),
-    st.builds(lambda n: ox.Literal(str(n), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
-              st.integers()),
-    st.builds(lambda t: ox.Literal(t, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")),
-              st.sampled_from(["1.5", "-0.25", "10", ".5"])),
+    st.builds(
+        lambda t, lang: ox.Literal(t, language=lang), st.text(max_size=10), st.sampled_from(["nl", "en"])
+    ),
+    st.builds(
+        lambda n: ox.Literal(str(n), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+        st.integers(),
+    ),
+    st.builds(
+        lambda t: ox.Literal(t, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")),
+        st.sampled_from(["1.5", "-0.25", "10", ".5"]),
+    ),
 )
-iri = st.sampled_from([ox.NamedNode(i) for i in (
-    "https://w3id.org/initiatieven/def/p", "https://w3id.org/initiatieven/id/initiatief/a",
-    "https://w3id.org/initiatieven/id/initiatief/a.b", "https://example.org/x#y", "http://a/b(c)",
-    "https://w3id.org/initiatieven/id/bron/experimentpartners/5", "urn:x:1")])
+iri = st.sampled_from(
+    [
+        ox.NamedNode(i)
+        for i in (
+            "https://w3id.org/initiatieven/def/p",
+            "https://w3id.org/initiatieven/id/initiatief/a",
+            "https://w3id.org/initiatieven/id/initiatief/a.b",
+            "https://example.org/x#y",
+            "http://a/b(c)",
+            "https://w3id.org/initiatieven/id/bron/experimentpartners/5",
+            "urn:x:1",
+        )
+    ]
+)
 node = st.one_of(iri, st.sampled_from([ox.BlankNode("b1"), ox.BlankNode("b2"), ox.BlankNode("b3")]))
 
 

@@ -9,8 +9,8 @@ import pytest
 from conftest import SHARED
 
 import kg
-from kg import bundle
-from kg.namespaces import BASE, PREFIXES
+from kg.core import bundle
+from kg.core.namespaces import BASE, PREFIXES
 
 TERMS = """SELECT ?term ?kind WHERE {
   VALUES ?kind { owl:Class owl:ObjectProperty owl:DatatypeProperty }
@@ -22,15 +22,19 @@ def test_every_term_has_labels_definitions_and_is_defined_by(graph: kg.Knowledge
     assert len(terms) > 30
     for term in terms:
         for prop in ("rdfs:label", "skos:definition"):
-            langs = graph.query(f"SELECT ?l WHERE {{ <{term}> {prop} ?v BIND (LANG(?v) AS ?l) }}",
-                                infer=False).column("l")
+            langs = graph.query(
+                f"SELECT ?l WHERE {{ <{term}> {prop} ?v BIND (LANG(?v) AS ?l) }}", infer=False
+            ).column("l")
             assert sorted(langs) == ["en", "nl"], (term, prop)
         assert graph.query(f"ASK {{ <{term}> rdfs:isDefinedBy ?o }}", infer=False).boolean, term
 
 
 def test_properties_have_domain_and_range(graph: kg.KnowledgeGraph) -> None:
-    answer = graph.query("""SELECT ?p WHERE { ?p a owl:ObjectProperty .
-        FILTER (STRSTARTS(STR(?p), STR(mi:))) FILTER NOT EXISTS { ?p rdfs:domain ?d } }""", infer=False)
+    answer = graph.query(
+        """SELECT ?p WHERE { ?p a owl:ObjectProperty .
+        FILTER (STRSTARTS(STR(?p), STR(mi:))) FILTER NOT EXISTS { ?p rdfs:domain ?d } }""",
+        infer=False,
+    )
     assert list(answer) == []
 
 
@@ -38,8 +42,9 @@ def test_ontology_metadata(graph: kg.KnowledgeGraph) -> None:
     answer = graph.query("""SELECT ?version ?licence WHERE {
         <https://w3id.org/initiatieven/def> a owl:Ontology ;
             owl:versionInfo ?version ; dct:license ?licence }""")
-    assert list(answer) == [{"version": kg.__version__,
-                             "licence": "https://creativecommons.org/licenses/by/4.0/"}]
+    assert list(answer) == [
+        {"version": kg.__version__, "licence": "https://creativecommons.org/licenses/by/4.0/"}
+    ]
 
 
 def test_turtle_prefixes_agree_with_the_configured_namespaces() -> None:
@@ -51,17 +56,22 @@ def test_turtle_prefixes_agree_with_the_configured_namespaces() -> None:
 
 
 def test_each_legal_form_has_a_class_that_mirrors_the_concept_hierarchy(graph: kg.KnowledgeGraph) -> None:
-    forms = graph.query("""SELECT ?form ?class ?restriction WHERE {
+    forms = graph.query(
+        """SELECT ?form ?class ?restriction WHERE {
         ?form skos:inScheme bk:rechtsvormen ; mi:formClass ?class .
         OPTIONAL { ?restriction owl:onProperty rov:orgType ; owl:hasValue ?form ;
             rdfs:subClassOf ?class } }""",
-                        infer=False)
+        infer=False,
+    )
     assert len(forms) == 12
     assert all(r["restriction"] for r in forms)
     # skos:broader between forms <=> rdfs:subClassOf between their classes
-    mismatch = graph.query("""SELECT ?form WHERE {
+    mismatch = graph.query(
+        """SELECT ?form WHERE {
         ?form mi:formClass ?c ; skos:broader ?up . ?up mi:formClass ?upc .
-        FILTER NOT EXISTS { ?c rdfs:subClassOf ?upc } }""", infer=False)
+        FILTER NOT EXISTS { ?c rdfs:subClassOf ?upc } }""",
+        infer=False,
+    )
     assert list(mismatch) == []
 
 
@@ -91,8 +101,13 @@ def test_elf_codes_exist_in_the_gleif_list() -> None:
 def test_bottleneck_types_are_the_programme_domains_plus_permits(graph: kg.KnowledgeGraph) -> None:
     answer = graph.query("bottleneck-types")
     assert {(r["code"], r["broader"]) for r in answer} == {
-        ("aanbesteden", None), ("aansprakelijkheid", None), ("fiscaliteit", None),
-        ("regelluwte", None), ("vergunningen", None), ("parapluvergunning", "vergunningen")}
+        ("aanbesteden", None),
+        ("aansprakelijkheid", None),
+        ("fiscaliteit", None),
+        ("regelluwte", None),
+        ("vergunningen", None),
+        ("parapluvergunning", "vergunningen"),
+    }
 
 
 def test_vocabularies_conform_to_official_nl_sbb_shapes() -> None:
@@ -118,8 +133,11 @@ def test_municipalities_match_the_reference_csv(graph: kg.KnowledgeGraph) -> Non
 
 
 def test_every_concept_scheme_term_is_a_typed_concept(graph: kg.KnowledgeGraph) -> None:
-    untyped = graph.query("""SELECT ?c WHERE { ?c skos:inScheme ?s .
+    untyped = graph.query(
+        """SELECT ?c WHERE { ?c skos:inScheme ?s .
         FILTER NOT EXISTS { ?c a mi:LegalForm } FILTER NOT EXISTS { ?c a mi:Activity }
-        FILTER NOT EXISTS { ?c a mi:BottleneckType } }""", infer=False)
+        FILTER NOT EXISTS { ?c a mi:BottleneckType } }""",
+        infer=False,
+    )
     assert list(untyped) == []
     assert isinstance(graph.store, ox.Store)

@@ -7,8 +7,8 @@ import io
 import pytest
 
 import kg
-from kg import progress as progress_module
-from kg.progress import Bar, current, progress
+from kg.core import progress as progress_module
+from kg.core.progress import Bar, current, progress
 
 
 def test_bar_shows_the_share_done() -> None:

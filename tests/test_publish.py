@@ -17,9 +17,9 @@ from pyld import jsonld as pyld
 from rdflib.compare import isomorphic
 
 import kg
-from kg import bundle
-from kg.release import ReleaseRefused, build, release
-from kg.turtle import format_text
+from kg.core import bundle
+from kg.core.turtle import format_text
+from kg.publish.release import ReleaseRefused, build, release
 
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")
@@ -291,7 +291,7 @@ def test_failed_release_leaves_no_folder(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_progress_in_a_terminal_only(monkeypatch, capsys) -> None:
-    from kg.release import terminal_progress
+    from kg.publish.release import terminal_progress
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     show = terminal_progress(total=2)

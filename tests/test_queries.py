@@ -16,11 +16,19 @@ from conftest import rows
 
 import kg
 
-BOTTLENECKS = {1: {"aanbesteden", "fiscaliteit"}, 2: {"parapluvergunning"},
-               3: {"aanbesteden", "fiscaliteit"}, 4: {"parapluvergunning"},
-               5: {"aanbesteden", "fiscaliteit"}, 6: {"aanbesteden", "regelluwte", "fiscaliteit"},
-               7: {"aanbesteden", "aansprakelijkheid"}, 8: {"aanbesteden", "regelluwte"},
-               9: {"fiscaliteit", "regelluwte"}, 10: set(), 11: set()}
+BOTTLENECKS = {
+    1: {"aanbesteden", "fiscaliteit"},
+    2: {"parapluvergunning"},
+    3: {"aanbesteden", "fiscaliteit"},
+    4: {"parapluvergunning"},
+    5: {"aanbesteden", "fiscaliteit"},
+    6: {"aanbesteden", "regelluwte", "fiscaliteit"},
+    7: {"aanbesteden", "aansprakelijkheid"},
+    8: {"aanbesteden", "regelluwte"},
+    9: {"fiscaliteit", "regelluwte"},
+    10: set(),
+    11: set(),
+}
 
 
 def numbers(result: list[dict], key: str = "number") -> list[int]:
@@ -29,10 +37,20 @@ def numbers(result: list[dict], key: str = "number") -> list[int]:
 
 def test_all_stored_queries_are_present() -> None:
     assert set(kg.stored_queries()) == {
-        "initiatives", "bottleneck-types", "initiatives-by-bottleneck", "shared-bottlenecks",
-        "bottleneck-counts", "bottleneck-cooccurrence", "initiatives-by-municipality",
-        "initiatives-by-legal-form", "initiatives-by-activity", "legal-form-history",
-        "without-bottleneck", "similar-initiatives", "provenance"}
+        "initiatives",
+        "bottleneck-types",
+        "initiatives-by-bottleneck",
+        "shared-bottlenecks",
+        "bottleneck-counts",
+        "bottleneck-cooccurrence",
+        "initiatives-by-municipality",
+        "initiatives-by-legal-form",
+        "initiatives-by-activity",
+        "legal-form-history",
+        "without-bottleneck",
+        "similar-initiatives",
+        "provenance",
+    }
 
 
 def test_initiatives(graph: kg.KnowledgeGraph) -> None:
@@ -40,10 +58,18 @@ def test_initiatives(graph: kg.KnowledgeGraph) -> None:
     assert numbers(result) == list(range(1, 12))
     assert {r["number"]: r["bottlenecks"] for r in result} == {n: len(b) for n, b in BOTTLENECKS.items()}
     assert [(r["municipality"], r["province"]) for r in result][:2] == [
-        ("Amersfoort", "Utrecht"), ("Amsterdam", "Noord-Holland")]
+        ("Amersfoort", "Utrecht"),
+        ("Amsterdam", "Noord-Holland"),
+    ]
     assert {r["number"]: r["legalForm"] for r in result if r["legalForm"]} == {
-        1: "vereniging", 3: "stichting", 4: "coöperatie", 6: "coöperatie", 8: "stichting",
-        10: "coöperatie", 11: "coöperatie"}
+        1: "vereniging",
+        3: "stichting",
+        4: "coöperatie",
+        6: "coöperatie",
+        8: "stichting",
+        10: "coöperatie",
+        11: "coöperatie",
+    }
 
 
 def test_initiatives_in_english(graph: kg.KnowledgeGraph) -> None:
@@ -51,8 +77,9 @@ def test_initiatives_in_english(graph: kg.KnowledgeGraph) -> None:
     assert result[2]["legalForm"] == "foundation" and result[3]["legalForm"] == "cooperative"
 
 
-@pytest.mark.parametrize("code", ["aanbesteden", "aansprakelijkheid", "fiscaliteit", "regelluwte",
-                                  "parapluvergunning"])
+@pytest.mark.parametrize(
+    "code", ["aanbesteden", "aansprakelijkheid", "fiscaliteit", "regelluwte", "parapluvergunning"]
+)
 def test_initiatives_by_bottleneck(graph: kg.KnowledgeGraph, code: str) -> None:
     expected = [n for n, b in BOTTLENECKS.items() if code in b]
     assert numbers(rows(graph, "initiatives-by-bottleneck", bottleneck=code)) == expected
@@ -71,8 +98,12 @@ def test_shared_tax_bottlenecks(graph: kg.KnowledgeGraph) -> None:
 
 
 def test_shared_bottlenecks_all_pairs(graph: kg.KnowledgeGraph) -> None:
-    expected = {(a, b): BOTTLENECKS[a] & BOTTLENECKS[b] for a in range(1, 12) for b in range(a + 1, 12)
-                if BOTTLENECKS[a] & BOTTLENECKS[b]}
+    expected = {
+        (a, b): BOTTLENECKS[a] & BOTTLENECKS[b]
+        for a in range(1, 12)
+        for b in range(a + 1, 12)
+        if BOTTLENECKS[a] & BOTTLENECKS[b]
+    }
     result = rows(graph, "shared-bottlenecks")
     assert {(r["numberA"], r["numberB"]): set(r["shared"].split(", ")) for r in result} == expected
     assert all(r["count"] == len(expected[(r["numberA"], r["numberB"])]) for r in result)
@@ -81,52 +112,70 @@ def test_shared_bottlenecks_all_pairs(graph: kg.KnowledgeGraph) -> None:
 def test_bottleneck_counts(graph: kg.KnowledgeGraph) -> None:
     result = rows(graph, "bottleneck-counts")
     assert [(r["code"], r["initiatives"]) for r in result] == [
-        ("aanbesteden", 6), ("fiscaliteit", 5), ("regelluwte", 3), ("parapluvergunning", 2),
-        ("vergunningen", 2), ("aansprakelijkheid", 1)]
+        ("aanbesteden", 6),
+        ("fiscaliteit", 5),
+        ("regelluwte", 3),
+        ("parapluvergunning", 2),
+        ("vergunningen", 2),
+        ("aansprakelijkheid", 1),
+    ]
 
 
 def test_bottleneck_cooccurrence(graph: kg.KnowledgeGraph) -> None:
     result = rows(graph, "bottleneck-cooccurrence")
-    found = {(r["codeA"], r["codeB"]): (r["initiatives"], sorted(map(int, r["partners"].split(", "))))
-             for r in result}
-    assert found == {("aanbesteden", "fiscaliteit"): (4, [1, 3, 5, 6]),
-                     ("aanbesteden", "regelluwte"): (2, [6, 8]),
-                     ("fiscaliteit", "regelluwte"): (2, [6, 9]),
-                     ("aanbesteden", "aansprakelijkheid"): (1, [7])}
+    found = {
+        (r["codeA"], r["codeB"]): (r["initiatives"], sorted(map(int, r["partners"].split(", "))))
+        for r in result
+    }
+    assert found == {
+        ("aanbesteden", "fiscaliteit"): (4, [1, 3, 5, 6]),
+        ("aanbesteden", "regelluwte"): (2, [6, 8]),
+        ("fiscaliteit", "regelluwte"): (2, [6, 9]),
+        ("aanbesteden", "aansprakelijkheid"): (1, [7]),
+    }
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({}, list(range(1, 12))),
-    ({"municipality": "Amsterdam"}, [2, 3]),
-    ({"municipality": "GM0518"}, [10]),
-    ({"municipality": "den haag"}, [10]),
-    ({"province": "Zuid-Holland"}, [4, 7, 8, 10]),
-    ({"province": "Noord-Brabant"}, [9, 11]),
-    ({"municipality": "Utrecht", "province": "Utrecht"}, [5]),
-])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, list(range(1, 12))),
+        ({"municipality": "Amsterdam"}, [2, 3]),
+        ({"municipality": "GM0518"}, [10]),
+        ({"municipality": "den haag"}, [10]),
+        ({"province": "Zuid-Holland"}, [4, 7, 8, 10]),
+        ({"province": "Noord-Brabant"}, [9, 11]),
+        ({"municipality": "Utrecht", "province": "Utrecht"}, [5]),
+    ],
+)
 def test_initiatives_by_municipality(graph: kg.KnowledgeGraph, params: dict, expected: list) -> None:
     assert sorted(numbers(rows(graph, "initiatives-by-municipality", **params))) == expected
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("stichting", [3, 8]),
-    ("cooperatie", [4, 6, 10, 11]),
-    ("vereniging", [1, 4, 6, 10, 11]),      # a coöperatie is a vereniging (BW 2:53)
-    ("privaatrechtelijk", [1, 3, 4, 6, 8, 10, 11]),
-    ("rechtspersoon", [1, 3, 4, 6, 8, 10, 11]),
-    ("bv", []),
-])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("stichting", [3, 8]),
+        ("cooperatie", [4, 6, 10, 11]),
+        ("vereniging", [1, 4, 6, 10, 11]),  # a coöperatie is a vereniging (BW 2:53)
+        ("privaatrechtelijk", [1, 3, 4, 6, 8, 10, 11]),
+        ("rechtspersoon", [1, 3, 4, 6, 8, 10, 11]),
+        ("bv", []),
+    ],
+)
 def test_initiatives_by_legal_form(graph: kg.KnowledgeGraph, code: str, expected: list) -> None:
     assert numbers(rows(graph, "initiatives-by-legal-form", legalform=code)) == expected
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("groenbeheer", [2, 6, 7, 11]),
-    ("beheer-openbare-ruimte", [2, 6, 7, 8, 11]),
-    ("zorg-en-welzijn", [5, 6]),
-    ("werk-en-ondernemerschap", [1, 3, 7, 9, 10]),
-    ("inbraakpreventie", [11]),
-])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("groenbeheer", [2, 6, 7, 11]),
+        ("beheer-openbare-ruimte", [2, 6, 7, 8, 11]),
+        ("zorg-en-welzijn", [5, 6]),
+        ("werk-en-ondernemerschap", [1, 3, 7, 9, 10]),
+        ("inbraakpreventie", [11]),
+    ],
+)
 def test_initiatives_by_activity(graph: kg.KnowledgeGraph, code: str, expected: list) -> None:
     assert numbers(rows(graph, "initiatives-by-activity", activity=code)) == expected
 
@@ -135,7 +184,9 @@ def test_legal_form_history(graph: kg.KnowledgeGraph) -> None:
     # partner 11: stichting from the start in 2011, wijkcoöperatie from 2015, stichting dissolved 2016
     result = rows(graph, "legal-form-history")
     assert [(r["number"], r["legalForm"], r["from"], r["until"]) for r in result] == [
-        (11, "stichting", "2011", "2016"), (11, "coöperatie", "2015", None)]
+        (11, "stichting", "2011", "2016"),
+        (11, "coöperatie", "2015", None),
+    ]
 
 
 def test_without_bottleneck(graph: kg.KnowledgeGraph) -> None:
@@ -147,7 +198,14 @@ def test_similar_initiatives(graph: kg.KnowledgeGraph) -> None:
     # one item with 7, 8 (aanbesteden) and 10 (bewonersbedrijf)
     result = rows(graph, "similar-initiatives", initiative="duurzaam-soesterkwartier")
     assert [(r["number"], r["score"]) for r in result] == [
-        (3, 2), (5, 2), (6, 2), (9, 2), (7, 1), (8, 1), (10, 1)]
+        (3, 2),
+        (5, 2),
+        (6, 2),
+        (9, 2),
+        (7, 1),
+        (8, 1),
+        (10, 1),
+    ]
     with pytest.raises(kg.ParameterError, match="unknown value '1'"):
         rows(graph, "similar-initiatives", initiative="1")  # an identifier, not a partner number
 
@@ -161,8 +219,9 @@ def test_provenance(graph: kg.KnowledgeGraph) -> None:
     result = rows(graph, "provenance", initiative="wattwest")
     assert {r["partner"] for r in result} == {11}
     assert {r["source"] for r in result} == {"https://w3id.org/initiatieven/id/bron/experimentpartners/11"}
-    statements = {(r["subject"].rsplit("/", 1)[1], r["property"].rsplit("/", 1)[1], r["value"])
-                  for r in result}
+    statements = {
+        (r["subject"].rsplit("/", 1)[1], r["property"].rsplit("/", 1)[1], r["value"]) for r in result
+    }
     assert ("wattwest", "foundingDate", "2011") in statements
     assert ("wattwest-rechtsvorm-stichting", "dcat#endDate", "2016") in statements
     assert ("11", "partnerNumber", 11) in statements
@@ -171,6 +230,7 @@ def test_provenance(graph: kg.KnowledgeGraph) -> None:
 
 
 # --- parameters ---------------------------------------------------------------------------------
+
 
 def test_missing_required_parameter(graph: kg.KnowledgeGraph) -> None:
     expected = r"needs parameter bottleneck \(e\.g\. -p bottleneck=fiscaliteit\)"
@@ -188,30 +248,43 @@ def test_unknown_value_suggests_near_miss(graph: kg.KnowledgeGraph) -> None:
         graph.query("initiatives-by-bottleneck", {"bottleneck": "fiscalitet"})
 
 
-@pytest.mark.parametrize("evil", [
-    'fiscaliteit" } UNION { ?initiative ?p ?o } #',
-    "fiscaliteit' || true || '",
-    "x> } SELECT * WHERE { ?s ?p ?o",
-    "\\u0022 }",
-])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        'fiscaliteit" } UNION { ?initiative ?p ?o } #',
+        "fiscaliteit' || true || '",
+        "x> } SELECT * WHERE { ?s ?p ?o",
+        "\\u0022 }",
+    ],
+)
 def test_values_cannot_change_the_query(graph: kg.KnowledgeGraph, evil: str) -> None:
     # validated against the allowed values first ...
     with pytest.raises(kg.ParameterError):
         graph.query("initiatives-by-bottleneck", {"bottleneck": evil})
     # ... and where a value is not validated, it stays one literal: no rows, no error
-    stored = kg.queries.parse("PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
-                              "SELECT ?c WHERE { ?c skos:notation ?_code }", "probe")
+    stored = kg.core.queries.parse(
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\nSELECT ?c WHERE { ?c skos:notation ?_code }",
+        "probe",
+    )
     assert len(graph.query(stored, {"code": evil})) == 0
     assert graph.query(stored, {"code": "fiscaliteit"}).column("c") == [
-        "https://w3id.org/initiatieven/id/knelpunttype/fiscaliteit"]
+        "https://w3id.org/initiatieven/id/knelpunttype/fiscaliteit"
+    ]
 
 
-@pytest.mark.parametrize(("suffix", "value", "ok"), [
-    ("integer", "11", True), ("integer", "elf", False), ("iri", "init:wattwest", True),
-    ("iri", "not an iri", False), ("date", "2015-02-30", False), ("gYear", "2015", True),
-])
+@pytest.mark.parametrize(
+    ("suffix", "value", "ok"),
+    [
+        ("integer", "11", True),
+        ("integer", "elf", False),
+        ("iri", "init:wattwest", True),
+        ("iri", "not an iri", False),
+        ("date", "2015-02-30", False),
+        ("gYear", "2015", True),
+    ],
+)
 def test_typed_parameters(graph: kg.KnowledgeGraph, suffix: str, value: str, ok: bool) -> None:
-    stored = kg.queries.parse(f"SELECT ?x WHERE {{ BIND (?_x_{suffix} AS ?x) }}", "typed")
+    stored = kg.core.queries.parse(f"SELECT ?x WHERE {{ BIND (?_x_{suffix} AS ?x) }}", "typed")
     if ok:
         assert len(graph.query(stored, {"x": value})) == 1
     else:
@@ -220,10 +293,14 @@ def test_typed_parameters(graph: kg.KnowledgeGraph, suffix: str, value: str, ok:
 
 
 def test_integer_parameter_is_bound_as_typed_term(graph: kg.KnowledgeGraph) -> None:
-    stored = kg.queries.parse("PREFIX mi: <https://w3id.org/initiatieven/def/>\n"
-                              "SELECT ?p WHERE { ?p mi:partnerNumber ?_n_integer ; a mi:Participation }", "n")
+    stored = kg.core.queries.parse(
+        "PREFIX mi: <https://w3id.org/initiatieven/def/>\n"
+        "SELECT ?p WHERE { ?p mi:partnerNumber ?_n_integer ; a mi:Participation }",
+        "n",
+    )
     assert graph.query(stored, {"n": "5"}).column("p") == [
-        "https://w3id.org/initiatieven/id/deelname/ruim-op-de-regels/5"]
+        "https://w3id.org/initiatieven/id/deelname/ruim-op-de-regels/5"
+    ]
 
 
 def test_header_is_grlc_compatible() -> None:
@@ -231,7 +308,9 @@ def test_header_is_grlc_compatible() -> None:
     assert query.summary.startswith("The initiatives that meet")
     assert query.tags == ("bottlenecks", "initiatives")
     assert [(p.name, p.required, p.example) for p in query.parameters] == [
-        ("bottleneck", True, "fiscaliteit"), ("lang", False, None)]
+        ("bottleneck", True, "fiscaliteit"),
+        ("lang", False, None),
+    ]
 
 
 def test_syntax_error_names_file_and_position(tmp_path) -> None:
@@ -259,7 +338,7 @@ def test_provenance_lists_every_statement_of_the_partner_file(graph: kg.Knowledg
     """Checked against rdflib's own reading of data/initiatieven/11-wattwest.ttl."""
     import rdflib
 
-    from kg import bundle
+    from kg.core import bundle
 
     path = next(p for p in bundle.data_files() if p.name == "11-wattwest.ttl")
     source = rdflib.URIRef("https://w3id.org/initiatieven/id/bron/experimentpartners/11")

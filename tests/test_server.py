@@ -62,8 +62,9 @@ def running(command: list[str], port: int, ready_path: str) -> Iterator[str]:
 def server() -> Iterator[str]:
     port = free_port()
     options = ["--timeout", "2", "--max-rows", "50", "--max-request-size", "20000"]
-    with running([sys.executable, "-m", "kg.cli", "serve", "--port", str(port), *options], port,
-                 "/api/queries") as url:
+    with running(
+        [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), *options], port, "/api/queries"
+    ) as url:
         yield url
 
 
@@ -72,8 +73,11 @@ def oxigraph(tmp_path_factory) -> Iterator[str]:
     binary = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
     port = free_port()
     location = str(tmp_path_factory.mktemp("oxigraph"))
-    with running([binary, "serve", "--location", location, "--bind", f"127.0.0.1:{port}"], port,
-                 "/query?query=ASK%7B%7D") as url:
+    with running(
+        [binary, "serve", "--location", location, "--bind", f"127.0.0.1:{port}"],
+        port,
+        "/query?query=ASK%7B%7D",
+    ) as url:
         yield url
 
 
@@ -336,7 +340,7 @@ def normal(rows: list[tuple]) -> list[tuple]:
 def test_push_then_every_stored_query_answers_the_same(oxigraph: str) -> None:
     assert main(["push", "--endpoint", oxigraph + "/store"]) == 0
     graph = kg.load()
-    from kg.remote import query
+    from kg.stores.remote import query
 
     for name, stored in kg.stored_queries().items():
         params = {p.name: p.example for p in stored.parameters if p.example is not None and p.required}

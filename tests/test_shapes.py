@@ -13,8 +13,8 @@ import pytest
 from conftest import TESTS
 
 import kg
-from kg import bundle
-from kg.namespaces import PREFIXES, SHAPES
+from kg.core import bundle
+from kg.core.namespaces import PREFIXES, SHAPES
 
 FIXTURES = sorted((TESTS / "fixtures" / "invalid").glob("*.ttl"))
 EXAMPLE = "https://example.org/invalid/"
@@ -51,12 +51,14 @@ def test_invalid_fixture_is_caught_by_exactly_its_shape(fixture: Path) -> None:
 
 def test_every_shape_has_a_fixture() -> None:
     """Every property shape, and every node shape with constraints of its own, has a fixture."""
-    from kg.validation import shapes_graph
+    from kg.engines.validation import shapes_graph
 
     shapes = shapes_graph()
     sh = "http://www.w3.org/ns/shacl#"
     grouping = {sh + p for p in ("targetClass", "property")} | {
-        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2000/01/rdf-schema#label"}
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+        "http://www.w3.org/2000/01/rdf-schema#label",
+    }
     needed = set()
     for shape in {str(s) for s in shapes.subjects() if str(s).startswith(SHAPES)}:
         predicates = {str(p) for _, p, _ in shapes.triples((rdflib_term(shape), None, None))}
@@ -82,12 +84,18 @@ def test_every_class_used_in_the_data_has_a_shape() -> None:
     """Each rdf:type in the data is targeted by a node shape, directly or through a superclass."""
     graph = kg.load()
     graph.infer()
-    from kg.validation import shapes_graph
+    from kg.engines.validation import shapes_graph
 
-    targets = {str(o) for _, _, o in shapes_graph().triples(
-        (None, rdflib_term("http://www.w3.org/ns/shacl#targetClass"), None))}
-    used = graph.query("SELECT DISTINCT ?class WHERE { GRAPH <https://w3id.org/initiatieven/graph/data> "
-                       "{ ?s a ?class } }", infer=False)
+    targets = {
+        str(o)
+        for _, _, o in shapes_graph().triples(
+            (None, rdflib_term("http://www.w3.org/ns/shacl#targetClass"), None)
+        )
+    }
+    used = graph.query(
+        "SELECT DISTINCT ?class WHERE { GRAPH <https://w3id.org/initiatieven/graph/data> { ?s a ?class } }",
+        infer=False,
+    )
     for cls in used.column("class"):
         supers = set(graph.query(f"SELECT ?c WHERE {{ <{cls}> rdfs:subClassOf* ?c }}").column("c"))
         assert supers & targets, f"no shape targets {cls} or a superclass"

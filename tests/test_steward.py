@@ -16,11 +16,11 @@ import rdflib
 from rdflib.compare import isomorphic
 
 import kg
-from kg import bundle
 from kg.cli import main
-from kg.files import JOURNAL, recover, write_many
-from kg.intake import COLUMNS, ImportRejected, import_csv
-from kg.turtle import format_text
+from kg.core import bundle
+from kg.core.files import JOURNAL, recover, write_many
+from kg.core.turtle import format_text
+from kg.steward.intake import COLUMNS, ImportRejected, import_csv
 
 HEADER = ",".join(COLUMNS)
 
@@ -34,30 +34,40 @@ def project(tmp_path: Path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
-def csv_file(tmp_path: Path, *rows: str, name: str = "rows.csv", encoding: str = "utf-8",
-             header: str = HEADER) -> Path:
+def csv_file(
+    tmp_path: Path, *rows: str, name: str = "rows.csv", encoding: str = "utf-8", header: str = HEADER
+) -> Path:
     path = tmp_path / name
     path.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode(encoding))
     return path
 
 
-NEW = ("linde,Buurttuin De Linde,De Linde,Dordrecht,stichting,buurttuin;groenbeheer,aanbesteden,1250,,2019,"
-       "https://example.org/linde,Een buurttuin van bewoners,A community garden of residents")
+NEW = (
+    "linde,Buurttuin De Linde,De Linde,Dordrecht,stichting,buurttuin;groenbeheer,aanbesteden,1250,,2019,"
+    "https://example.org/linde,Een buurttuin van bewoners,A community garden of residents"
+)
 
 
 # --- kg fmt -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", bundle.ontology_files() + bundle.data_files() + bundle.shapes_files(),
-                         ids=lambda p: p.name)
+
+@pytest.mark.parametrize(
+    "path", bundle.ontology_files() + bundle.data_files() + bundle.shapes_files(), ids=lambda p: p.name
+)
 def test_canonical_form_keeps_the_graph_and_is_stable(path: Path) -> None:
     text = path.read_text()
     formatted = format_text(text)
-    assert isomorphic(rdflib.Graph().parse(data=text, format="turtle"),
-                      rdflib.Graph().parse(data=formatted, format="turtle"))
+    assert isomorphic(
+        rdflib.Graph().parse(data=text, format="turtle"),
+        rdflib.Graph().parse(data=formatted, format="turtle"),
+    )
     assert format_text(formatted) == formatted
 
 
@@ -78,10 +88,14 @@ def test_fmt_check_and_rewrite(project: Path) -> None:
 
 
 def test_fmt_sorts_and_keeps_header_comment() -> None:
-    text = ("# Header\n# two lines\n\n@prefix ex: <https://example.org/> .\n"
-            "ex:b ex:p ex:z , ex:a .\nex:a a ex:T .\n")
-    assert format_text(text) == ("# Header\n# two lines\n\n@prefix ex: <https://example.org/> .\n\n"
-                                 "ex:a\n    a ex:T .\n\nex:b\n    ex:p ex:a , ex:z .\n")
+    text = (
+        "# Header\n# two lines\n\n@prefix ex: <https://example.org/> .\n"
+        "ex:b ex:p ex:z , ex:a .\nex:a a ex:T .\n"
+    )
+    assert format_text(text) == (
+        "# Header\n# two lines\n\n@prefix ex: <https://example.org/> .\n\n"
+        "ex:a\n    a ex:T .\n\nex:b\n    ex:p ex:a , ex:z .\n"
+    )
 
 
 def test_fmt_bad_file(tmp_path: Path, capsys) -> None:
@@ -93,12 +107,15 @@ def test_fmt_bad_file(tmp_path: Path, capsys) -> None:
 
 # --- kg diff ------------------------------------------------------------------------------------
 
+
 def test_diff_equal_graphs_ignores_format_and_blank_node_labels(tmp_path: Path) -> None:
     a = tmp_path / "a.ttl"
     b = tmp_path / "b.nt"
     a.write_text("@prefix ex: <https://example.org/> .\nex:s ex:p [ ex:q 1 ] .\n")
-    b.write_text('<https://example.org/s> <https://example.org/p> _:x9 .\n'
-                 '_:x9 <https://example.org/q> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+    b.write_text(
+        "<https://example.org/s> <https://example.org/p> _:x9 .\n"
+        '_:x9 <https://example.org/q> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+    )
     assert main(["diff", str(a), str(b)]) == 0
 
 
@@ -142,14 +159,22 @@ def test_diff_git_revisions(project: Path, capsysbinary) -> None:
 
 # --- kg import ----------------------------------------------------------------------------------
 
+
 def test_import_adds_a_valid_initiative_and_records_it(project: Path, tmp_path: Path) -> None:
     data = project / "data"
     result = import_csv(csv_file(tmp_path, NEW), data)
     assert result.created == ["linde"] and result.updated == []
     graph = kg.load(sorted(data.rglob("*.ttl")))
     assert graph.validate().conforms
-    assert [r["number"] for r in graph.query("initiatives-by-bottleneck", {"bottleneck": "aanbesteden"})
-            ] == [None, 1, 3, 5, 6, 7, 8]  # SPARQL sorts the unnumbered new initiative first
+    assert [r["number"] for r in graph.query("initiatives-by-bottleneck", {"bottleneck": "aanbesteden"})] == [
+        None,
+        1,
+        3,
+        5,
+        6,
+        7,
+        8,
+    ]  # SPARQL sorts the unnumbered new initiative first
     answer = graph.query("SELECT ?m ?v WHERE { init:linde mi:municipality ?m ; mi:area/schema:value ?v }")
     assert list(answer) == [{"m": "https://identifier.overheid.nl/tooi/id/gemeente/gm0505", "v": 1250.0}]
     record = graph.query("""SELECT ?file ?sum WHERE { init:linde prov:wasInfluencedBy ?import .
@@ -172,28 +197,44 @@ def test_update_semantics(project: Path, tmp_path: Path) -> None:
     data = project / "data"
     import_csv(csv_file(tmp_path, "marconia,,,,-,,aansprakelijkheid,,,,,,"), data)
     graph = kg.load(sorted(data.rglob("*.ttl")))
-    answer = graph.query("SELECT ?b ?form ?area WHERE { init:marconia mi:bottleneck ?b ; "
-                         "mi:area/schema:value ?area OPTIONAL { init:marconia rov:orgType ?form } }",
-                         infer=False)
-    assert list(answer) == [{"b": "https://w3id.org/initiatieven/id/knelpunttype/aansprakelijkheid",
-                             "form": None, "area": 30000.0}]
+    answer = graph.query(
+        "SELECT ?b ?form ?area WHERE { init:marconia mi:bottleneck ?b ; "
+        "mi:area/schema:value ?area OPTIONAL { init:marconia rov:orgType ?form } }",
+        infer=False,
+    )
+    assert list(answer) == [
+        {
+            "b": "https://w3id.org/initiatieven/id/knelpunttype/aansprakelijkheid",
+            "form": None,
+            "area": 30000.0,
+        }
+    ]
 
 
 def test_all_problems_at_once_with_suggestions(project: Path, tmp_path: Path) -> None:
     data = project / "data"
     before = snapshot(data)
-    rows = csv_file(tmp_path,
-                    ",Tuin,,Dordrect,stichtng,buurttuin,belasting,veel,,19,ftp://x,Een tuin,A garden",
-                    ",,,,,,,,,,,,",
-                    "crabbehoeve,,,,,,,,,,,-,")
+    rows = csv_file(
+        tmp_path,
+        ",Tuin,,Dordrect,stichtng,buurttuin,belasting,veel,,19,ftp://x,Een tuin,A garden",
+        ",,,,,,,,,,,,",
+        "crabbehoeve,,,,,,,,,,,-,",
+    )
     with pytest.raises(ImportRejected) as caught:
         import_csv(rows, data)
     problems = {(e.row, e.column): e.message for e in caught.value.errors}
     assert "did you mean Dordrecht?" in problems[(2, "municipality")]
     assert "did you mean stichting?" in problems[(2, "legal_form")]
     assert "known: aanbesteden, aansprakelijkheid" in problems[(2, "bottlenecks")]
-    assert set(problems) == {(2, "municipality"), (2, "legal_form"), (2, "bottlenecks"), (2, "area_m2"),
-                             (2, "founding_year"), (2, "source_url"), (4, "description_nl")}
+    assert set(problems) == {
+        (2, "municipality"),
+        (2, "legal_form"),
+        (2, "bottlenecks"),
+        (2, "area_m2"),
+        (2, "founding_year"),
+        (2, "source_url"),
+        (4, "description_nl"),
+    }
     assert caught.value.exit_code == 1 and snapshot(data) == before
 
 
@@ -211,32 +252,43 @@ def test_result_that_would_not_conform_is_refused(project: Path, tmp_path: Path)
 
 @pytest.mark.parametrize(("encoding", "delimiter"), [("utf-8", ","), ("utf-8-sig", ";"), ("cp1252", ";")])
 def test_encodings_and_delimiters(project: Path, tmp_path: Path, encoding: str, delimiter: str) -> None:
-    row = ('"coop",Coöperatie Één,,Tilburg,cooperatie,groenbeheer,,,,,https://example.org/c,'
-           '"Een coöperatie,\nmet een regel erbij",A cooperative')
+    row = (
+        '"coop",Coöperatie Één,,Tilburg,cooperatie,groenbeheer,,,,,https://example.org/c,'
+        '"Een coöperatie,\nmet een regel erbij",A cooperative'
+    )
     if delimiter == ";":
         row = row.replace(",", ";").replace("coöperatie;\n", "coöperatie,\n")
     path = csv_file(tmp_path, row, encoding=encoding, header=HEADER.replace(",", delimiter))
     result = import_csv(path, project / "data")
     assert result.created == ["coop"]
-    assert result.delimiter == delimiter and result.encoding == ("windows-1252" if encoding == "cp1252"
-                                                                   else "utf-8")
+    assert result.delimiter == delimiter and result.encoding == (
+        "windows-1252" if encoding == "cp1252" else "utf-8"
+    )
     graph = kg.load(sorted((project / "data").rglob("*.ttl")))
-    names = graph.query("SELECT ?n ?d WHERE { init:coop skos:prefLabel ?n ; dct:description ?d "
-                        "FILTER (LANG(?d) = 'nl') }")
+    names = graph.query(
+        "SELECT ?n ?d WHERE { init:coop skos:prefLabel ?n ; dct:description ?d FILTER (LANG(?d) = 'nl') }"
+    )
     assert list(names) == [{"n": "Coöperatie Één", "d": "Een coöperatie,\nmet een regel erbij"}]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", "empty file"),
-    (b"naam,gemeente\nx,y\n", "unknown column 'naam'"),
-    (b"\xff\xfe\x00\x00", "not"),
-    (HEADER.encode() + b"\n", "no rows under the header"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty file"),
+        (b"naam,gemeente\nx,y\n", "unknown column 'naam'"),
+        (b"\xff\xfe\x00\x00", "not"),
+        (HEADER.encode() + b"\n", "no rows under the header"),
+    ],
+)
 def test_unreadable_files_exit_2(project: Path, tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
-    done = subprocess.run([sys.executable, "-m", "kg.cli", "import", str(path), "--data-dir",
-                           str(project / "data")], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "import", str(path), "--data-dir", str(project / "data")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
@@ -244,29 +296,38 @@ def test_cli_import_dry_run_and_errors(project: Path, tmp_path: Path) -> None:
     data = project / "data"
     before = snapshot(data)
     args = [sys.executable, "-m", "kg.cli", "import", "--data-dir", str(data)]
-    done = subprocess.run([*args, str(csv_file(tmp_path, NEW)), "--dry-run"], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [*args, str(csv_file(tmp_path, NEW)), "--dry-run"], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0 and "1 new, 0 updated; would write 2 files" in done.stderr
     assert snapshot(data) == before
     bad = csv_file(tmp_path, NEW.replace("Dordrecht", "Dordrect"), name="bad.csv")
     done = subprocess.run([*args, str(bad)], capture_output=True, text=True, check=False)
     assert done.returncode == 1
     assert "row 2, column municipality: 'Dordrect'" in done.stderr and snapshot(data) == before
-    template = subprocess.run([sys.executable, "-m", "kg.cli", "import", "--template"], capture_output=True,
-                              text=True, check=False)
+    template = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "import", "--template"], capture_output=True, text=True, check=False
+    )
     assert template.stdout.strip() == HEADER
 
 
 # --- nothing lost -------------------------------------------------------------------------------
 
+
 def test_killed_import_leaves_data_unchanged_and_valid(project: Path, tmp_path: Path) -> None:
     data = project / "data"
-    rows = [f"test-{i},Test {i},,Tilburg,stichting,groenbeheer,fiscaliteit,,,2020,https://example.org/{i},"
-            "Een test,A test" for i in range(4000)]
+    rows = [
+        f"test-{i},Test {i},,Tilburg,stichting,groenbeheer,fiscaliteit,,,2020,https://example.org/{i},"
+        "Een test,A test"
+        for i in range(4000)
+    ]
     path = csv_file(tmp_path, *rows)
     before = snapshot(data)
-    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "import", str(path), "--data-dir", str(data)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "import", str(path), "--data-dir", str(data)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(1.0)
     assert proc.poll() is None, "the import finished before it could be killed"
     proc.send_signal(signal.SIGKILL)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import kg
-from kg import bundle
 from kg.cli import main
-from kg.namespaces import SHAPES
-from kg.synth import DEFECTS, SYN, triples
+from kg.core import bundle
+from kg.core.namespaces import SHAPES
+from kg.synth.generate import DEFECTS, SYN, triples
 
 REFERENCE = [p for p in bundle.data_files() if p.name in ("gemeenten.ttl", "programma.ttl")]
 
@@ -26,8 +26,10 @@ def test_marked_synthetic_and_in_the_model(tmp_path: Path) -> None:
     path = tmp_path / "s.nt"
     main(["synth", "--initiatives", "200", "-o", str(path)])
     graph = kg.load([*REFERENCE, path])
-    initiatives = graph.query("SELECT ?i ?t WHERE { ?i a mi:Initiative ; prov:wasDerivedFrom/dct:title ?t "
-                              "FILTER (LANG(?t) = 'en') }")
+    initiatives = graph.query(
+        "SELECT ?i ?t WHERE { ?i a mi:Initiative ; prov:wasDerivedFrom/dct:title ?t "
+        "FILTER (LANG(?t) = 'en') }"
+    )
     assert len(initiatives) == 200
     assert all(r["i"].startswith(SYN) and r["t"].startswith("Synthetic data") for r in initiatives)
     assert graph.validate().conforms

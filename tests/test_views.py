@@ -11,23 +11,47 @@ from test_queries import BOTTLENECKS
 
 import kg
 from kg.cli import main
-from kg.views import figure_bytes, timeline_rows
+from kg.views.figures import figure_bytes, timeline_rows
 
-EN = {"aanbesteden": "social procurement", "aansprakelijkheid": "liability", "fiscaliteit": "tax rules",
-      "regelluwte": "regulation-light zones", "parapluvergunning": "umbrella permit"}
-PROVINCE = {1: "Utrecht", 2: "Noord-Holland", 3: "Noord-Holland", 4: "Zuid-Holland", 5: "Utrecht",
-            6: "Drenthe", 7: "Zuid-Holland", 8: "Zuid-Holland", 9: "Noord-Brabant", 10: "Zuid-Holland",
-            11: "Noord-Brabant"}
+EN = {
+    "aanbesteden": "social procurement",
+    "aansprakelijkheid": "liability",
+    "fiscaliteit": "tax rules",
+    "regelluwte": "regulation-light zones",
+    "parapluvergunning": "umbrella permit",
+}
+PROVINCE = {
+    1: "Utrecht",
+    2: "Noord-Holland",
+    3: "Noord-Holland",
+    4: "Zuid-Holland",
+    5: "Utrecht",
+    6: "Drenthe",
+    7: "Zuid-Holland",
+    8: "Zuid-Holland",
+    9: "Noord-Brabant",
+    10: "Zuid-Holland",
+    11: "Noord-Brabant",
+}
 
 
 def test_query_df_has_readable_columns_and_labels(graph: kg.KnowledgeGraph) -> None:
     frame = graph.query_df("initiatives", lang="en")
-    assert list(frame.columns) == ["number", "initiative", "name", "municipality", "province",
-                                   "legal form", "bottlenecks"]
+    assert list(frame.columns) == [
+        "number",
+        "initiative",
+        "name",
+        "municipality",
+        "province",
+        "legal form",
+        "bottlenecks",
+    ]
     assert frame.loc[frame["number"] == 3, "legal form"].item() == "foundation"
     assert frame["bottlenecks"].sum() == sum(len(b) for b in BOTTLENECKS.values())
-    assert kg.query_df("bottleneck-counts", lang="en").set_index("code")["initiatives"].to_dict()[
-        "fiscaliteit"] == 5
+    assert (
+        kg.query_df("bottleneck-counts", lang="en").set_index("code")["initiatives"].to_dict()["fiscaliteit"]
+        == 5
+    )
 
 
 def test_to_networkx(graph: kg.KnowledgeGraph) -> None:
@@ -67,10 +91,11 @@ def test_no_text_overlaps(graph: kg.KnowledgeGraph, kind: str) -> None:
     fig.draw(renderer)
     boxes = [t.get_window_extent(renderer) for t in _texts(fig) if t.get_text()]
     for ax in fig.axes:
-        boxes += [t.get_window_extent(renderer) for t in ax.get_yticklabels() + ax.get_xticklabels()
-                  if t.get_text()]
+        boxes += [
+            t.get_window_extent(renderer) for t in ax.get_yticklabels() + ax.get_xticklabels() if t.get_text()
+        ]
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert not a.overlaps(b), (kind, a, b)
     assert all(ax.get_title() for ax in fig.axes[:1])
 
@@ -98,8 +123,10 @@ def test_by_province_bars(graph: kg.KnowledgeGraph) -> None:
     for container in ax.containers:
         label = container.get_label()
         heights = [round(bar.get_height()) for bar in container]
-        expected = [sum(1 for n, met in BOTTLENECKS.items() if code[label] in met and PROVINCE[n] == p)
-                    for p in provinces]
+        expected = [
+            sum(1 for n, met in BOTTLENECKS.items() if code[label] in met and PROVINCE[n] == p)
+            for p in provinces
+        ]
         assert heights == expected, label
     assert {t.get_text() for t in ax.get_legend().get_texts()} == set(EN.values())
     assert ax.get_ylabel() and ax.get_xlabel() == "province"
@@ -109,13 +136,16 @@ def test_timeline_rows_and_figure(graph: kg.KnowledgeGraph) -> None:
     # partner 11: started 2011, stichting 2011-2016, coöperatie from 2015; partner 2: goal in 2015;
     # the programme 2014-2016
     assert timeline_rows(graph, "en") == [
-        ("watTWest: started", 2011, None, "event"), ("watTWest: foundation", 2011, 2016, "period"),
+        ("watTWest: started", 2011, None, "event"),
+        ("watTWest: foundation", 2011, 2016, "period"),
         ("Ruim op de Regels (programme)", 2014, 2016, "period"),
-        ("Noorderpark Trust: goal", 2015, None, "event"), ("watTWest: cooperative", 2015, None, "open")]
+        ("Noorderpark Trust: goal", 2015, None, "event"),
+        ("watTWest: cooperative", 2015, None, "open"),
+    ]
     ax = graph.plot("timeline", lang="en").axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()][1] == "watTWest: foundation"
     bars = sorted((round(p.get_x()), round(p.get_width())) for p in ax.patches)
-    assert (2011, 6) in bars and (2014, 3) in bars   # whole years: 2011 to the end of 2016
+    assert (2011, 6) in bars and (2014, 3) in bars  # whole years: 2011 to the end of 2016
 
 
 def test_images_are_deterministic(graph: kg.KnowledgeGraph) -> None:

@@ -1,20 +1,20 @@
 """kg: a linked-data knowledge graph of Dutch citizen initiatives (maatschappelijke initiatieven).
 
-    >>> import kg
-    >>> graph = kg.load()
-    >>> rows = graph.query("initiatives-by-bottleneck", {"bottleneck": "fiscaliteit"})
-    >>> report = graph.validate()
-    >>> frame = kg.query_df("bottleneck-counts", lang="en")     # pandas
-    >>> network = kg.to_networkx()                               # NetworkX
+>>> import kg
+>>> graph = kg.load()
+>>> rows = graph.query("initiatives-by-bottleneck", {"bottleneck": "fiscaliteit"})
+>>> report = graph.validate()
+>>> frame = kg.query_df("bottleneck-counts", lang="en")     # pandas
+>>> network = kg.to_networkx()                               # NetworkX
 """
 
-from .errors import InputError, KgError, ParameterError, QueryError, UsageError
-from .graph import KnowledgeGraph, load, query_df, to_networkx
-from .queries import Parameter, StoredQuery
-from .queries import get as get_query
-from .queries import stored as stored_queries
-from .results import Result
-from .validation import Finding, ValidationReport
+from kg.core.errors import InputError, KgError, ParameterError, QueryError, UsageError
+from kg.core.queries import Parameter, StoredQuery
+from kg.core.queries import get as get_query
+from kg.core.queries import stored as stored_queries
+from kg.core.report import Finding, ValidationReport
+from kg.core.results import Result
+from kg.graph import KnowledgeGraph, load, query_df, to_networkx
 
 __version__ = "0.1.0"
 

@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import KgError, UsageError
-from .files import write_atomic
-from .graph import ENGINES
+from kg import __version__
+from kg.core.errors import KgError, UsageError
+from kg.core.files import write_atomic
+from kg.graph import ENGINES
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_INTERNAL = 0, 1, 3  # 2 (usage or input error) comes with KgError
 QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "nt", "jsonld")
@@ -27,36 +27,36 @@ PLOTS = ("network", "cooccurrence", "by-province", "timeline")
 EXAMPLES = {
     "info": "example:\n  kg info",
     "validate": "examples:\n  kg validate\n  kg validate my-data.ttl --format json\n"
-                "  kg validate --shapes extra-shapes.ttl --lang en",
+    "  kg validate --shapes extra-shapes.ttl --lang en",
     "queries": "example:\n  kg queries",
     "query": "examples:\n  kg query initiatives\n"
-             "  kg query shared-bottlenecks -p bottleneck=fiscaliteit\n"
-             "  kg query initiatives-by-legal-form -p legalform=privaatrechtelijk --format csv\n"
-             "  kg query my-question.rq --no-infer --format json",
+    "  kg query shared-bottlenecks -p bottleneck=fiscaliteit\n"
+    "  kg query initiatives-by-legal-form -p legalform=privaatrechtelijk --format csv\n"
+    "  kg query my-question.rq --no-infer --format json",
     "export": "examples:\n  kg export > kg.ttl\n  kg export --format jsonld --inferred -o kg.jsonld\n"
-              "  kg export --format trig --inferred\n"
-              "  kg export --format graphml -o kg.graphml   # for Gephi or Cytoscape",
+    "  kg export --format trig --inferred\n"
+    "  kg export --format graphml -o kg.graphml   # for Gephi or Cytoscape",
     "diff": "examples:\n  kg diff old.ttl new.ttl\n"
-            "  kg diff HEAD~1:data data        # what changed since the last commit\n"
-            "  kg diff main:data data --format turtle",
+    "  kg diff HEAD~1:data data        # what changed since the last commit\n"
+    "  kg diff main:data data --format turtle",
     "import": "examples:\n  kg import --template > nieuw.csv      # the documented template\n"
-              "  kg import nieuw.csv --dry-run        # check and show, write nothing\n"
-              "  kg import nieuw.csv",
+    "  kg import nieuw.csv --dry-run        # check and show, write nothing\n"
+    "  kg import nieuw.csv",
     "release": "examples:\n  kg release --out release-0.1.0\n"
-               "  kg release --out site/release --base-url https://example.org/kg/ --force",
+    "  kg release --out site/release --base-url https://example.org/kg/ --force",
     "serve": "examples:\n  kg serve                         # http://127.0.0.1:8000/ ; SPARQL at /sparql\n"
-             "  kg serve --port 9000 --timeout 5 --max-rows 1000",
+    "  kg serve --port 9000 --timeout 5 --max-rows 1000",
     "push": "examples:\n  kg push --endpoint http://127.0.0.1:7878/store          # Oxigraph server\n"
-            "  kg push --endpoint http://localhost:3030/kg/data --graph https://w3id.org/initiatieven/graph/kg",
+    "  kg push --endpoint http://localhost:3030/kg/data --graph https://w3id.org/initiatieven/graph/kg",
     "synth": "examples:\n  kg synth --initiatives 1000 -o synth-1k.ttl\n"
-             "  kg synth --initiatives 100000 --seed 7 --invalid-rate 0.01 -o synth-100k.nt\n"
-             "  kg validate --data data/referentie/gemeenten.ttl data/programma.ttl synth-1k.ttl",
+    "  kg synth --initiatives 100000 --seed 7 --invalid-rate 0.01 -o synth-100k.nt\n"
+    "  kg validate --data data/referentie/gemeenten.ttl data/programma.ttl synth-1k.ttl",
     "fmt": "examples:\n  kg fmt                 # rewrite ontology/ and data/ in canonical Turtle\n"
-           "  kg fmt --check         # exit 1 if a file is not canonical (CI)\n"
-           "  kg fmt data/initiatieven/12-nieuw.ttl",
+    "  kg fmt --check         # exit 1 if a file is not canonical (CI)\n"
+    "  kg fmt data/initiatieven/12-nieuw.ttl",
     "plot": "examples:\n  kg plot network -o network.png\n"
-            "  kg plot cooccurrence --lang en -o cooccurrence.svg\n"
-            "  kg plot by-province\n  kg plot timeline",
+    "  kg plot cooccurrence --lang en -o cooccurrence.svg\n"
+    "  kg plot by-province\n  kg plot timeline",
 }
 
 
@@ -69,60 +69,116 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--lang", choices=("nl", "en"), default="nl",
-                        help="language of labels and messages (default: nl)")
+    common.add_argument(
+        "--lang", choices=("nl", "en"), default="nl", help="language of labels and messages (default: nl)"
+    )
     data = argparse.ArgumentParser(add_help=False)
-    data.add_argument("--data", metavar="FILE", action="extend", nargs="+", type=Path,
-                      help="use these RDF files instead of the bundled data")
+    data.add_argument(
+        "--data",
+        metavar="FILE",
+        action="extend",
+        nargs="+",
+        type=Path,
+        help="use these RDF files instead of the bundled data",
+    )
     engine = argparse.ArgumentParser(add_help=False)
-    engine.add_argument("--engine", choices=ENGINES, default=ENGINES[0],
-                        help="oxigraph: fast path (default); rdflib: reference path with rdflib, owlrl "
-                             "and pyshacl, for comparison")
+    engine.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=ENGINES[0],
+        help="oxigraph: fast path (default); rdflib: reference path with rdflib, owlrl "
+        "and pyshacl, for comparison",
+    )
     out = argparse.ArgumentParser(add_help=False)
-    out.add_argument("-o", "--output", metavar="FILE", type=Path,
-                     help="write to FILE (atomically) instead of stdout")
+    out.add_argument(
+        "-o", "--output", metavar="FILE", type=Path, help="write to FILE (atomically) instead of stdout"
+    )
 
-    parser = _Parser(prog="kg", description="A linked-data knowledge graph of Dutch citizen initiatives "
-                     "(Ruim op de Regels): validate, infer, query and export.",
-                     epilog="exit status: 0 success, 1 data does not conform, 2 usage or input error",
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="kg",
+        description="A linked-data knowledge graph of Dutch citizen initiatives "
+        "(Ruim op de Regels): validate, infer, query and export.",
+        epilog="exit status: 0 success, 1 data does not conform, 2 usage or input error",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"kg {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
 
     def verb(name: str, helptext: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        return verbs.add_parser(name, help=helptext, description=helptext, parents=[common, *parents],
-                                epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter)
+        return verbs.add_parser(
+            name,
+            help=helptext,
+            description=helptext,
+            parents=[common, *parents],
+            epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
     verb("info", "what is loaded: files, triples, initiatives, queries", data)
 
-    p = verb("validate", "validate data against the SHACL shapes (exit 1 if it does not conform)",
-             data, engine, out)
-    p.add_argument("files", nargs="*", metavar="FILE", type=Path,
-                   help="data files to validate instead of the bundled data")
-    p.add_argument("--shapes", metavar="FILE", action="append", type=Path,
-                   help="use these SHACL shapes instead of the bundled ones (repeatable)")
+    p = verb(
+        "validate",
+        "validate data against the SHACL shapes (exit 1 if it does not conform)",
+        data,
+        engine,
+        out,
+    )
+    p.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        type=Path,
+        help="data files to validate instead of the bundled data",
+    )
+    p.add_argument(
+        "--shapes",
+        metavar="FILE",
+        action="append",
+        type=Path,
+        help="use these SHACL shapes instead of the bundled ones (repeatable)",
+    )
     p.add_argument("--format", choices=("text", "turtle", "json"), default="text")
 
     verb("queries", "list the stored queries and their parameters")
 
     p = verb("query", "run a stored query by name, or a .rq file", data, engine, out)
     p.add_argument("name", metavar="NAME|FILE.rq")
-    p.add_argument("-p", "--param", metavar="NAME=VALUE", action="append", default=[],
-                   help="a query parameter (repeatable)")
-    p.add_argument("--format", choices=QUERY_FORMATS, default="table",
-                   help="table (default); csv, tsv, json, xml (W3C SPARQL results) for SELECT/ASK; "
-                        "turtle, nt, jsonld, xml for CONSTRUCT/DESCRIBE")
+    p.add_argument(
+        "-p",
+        "--param",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="a query parameter (repeatable)",
+    )
+    p.add_argument(
+        "--format",
+        choices=QUERY_FORMATS,
+        default="table",
+        help="table (default); csv, tsv, json, xml (W3C SPARQL results) for SELECT/ASK; "
+        "turtle, nt, jsonld, xml for CONSTRUCT/DESCRIBE",
+    )
     p.add_argument("--no-infer", action="store_true", help="query asserted triples only")
-    p.add_argument("--reasoner", choices=("rules", "owlrl"), default="rules",
-                   help="rules (fast, default) or owlrl (full OWL 2 RL reference)")
-    p.add_argument("--endpoint", metavar="URL",
-                   help="run on this SPARQL 1.1 endpoint instead (after kg push), e.g. http://host/query")
+    p.add_argument(
+        "--reasoner",
+        choices=("rules", "owlrl"),
+        default="rules",
+        help="rules (fast, default) or owlrl (full OWL 2 RL reference)",
+    )
+    p.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="run on this SPARQL 1.1 endpoint instead (after kg push), e.g. http://host/query",
+    )
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for --endpoint (default 60)")
 
     p = verb("export", "write the graph in an RDF format", data, out)
     p.add_argument("--format", choices=EXPORT_FORMATS, default="turtle")
-    p.add_argument("--inferred", action="store_true",
-                   help="add the inferred triples (a named graph of their own in trig/nquads)")
+    p.add_argument(
+        "--inferred",
+        action="store_true",
+        help="add the inferred triples (a named graph of their own in trig/nquads)",
+    )
     p.add_argument("--reasoner", choices=("rules", "owlrl"), default="rules")
 
     p = verb("diff", "what changed between two graphs (exit 1 if they differ, as diff does)", out)
@@ -133,16 +189,31 @@ def _parser() -> argparse.ArgumentParser:
     p = verb("import", "add or update initiatives from a spreadsheet (CSV), validated first")
     p.add_argument("file", nargs="?", metavar="FILE.csv", type=Path)
     p.add_argument("--dry-run", action="store_true", help="check everything, show the changes, write nothing")
-    p.add_argument("--data-dir", metavar="DIR", type=Path,
-                   help="the data folder to write to (default: data/ of the project folder)")
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        help="the data folder to write to (default: data/ of the project folder)",
+    )
     p.add_argument("--template", action="store_true", help="print the CSV template and stop")
 
-    p = verb("release", "build a complete, reproducible release folder (refused if the data does not "
-             "conform)", data)
-    p.add_argument("--out", metavar="DIR", type=Path, default=Path("release"),
-                   help="the folder to create (default: ./release)")
-    p.add_argument("--base-url", metavar="URL",
-                   help="where the files will be published (default: https://w3id.org/initiatieven/release/VERSION/)")
+    p = verb(
+        "release",
+        "build a complete, reproducible release folder (refused if the data does not conform)",
+        data,
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        default=Path("release"),
+        help="the folder to create (default: ./release)",
+    )
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="where the files will be published (default: https://w3id.org/initiatieven/release/VERSION/)",
+    )
     p.add_argument("--force", action="store_true", help="replace DIR if it exists")
 
     p = verb("serve", "serve a read-only SPARQL endpoint, the stored queries and linked-data pages", data)
@@ -153,9 +224,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-request-size", type=int, default=1_000_000, help="bytes (default 1000000)")
     p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
 
-    p = verb("push", "load ontology, data and inferred triples into a store (SPARQL 1.1 Graph Store "
-             "Protocol)",
-             data)
+    p = verb(
+        "push",
+        "load ontology, data and inferred triples into a store (SPARQL 1.1 Graph Store Protocol)",
+        data,
+    )
     p.add_argument("--endpoint", metavar="URL", required=True, help="the store's Graph Store endpoint")
     p.add_argument("--graph", metavar="IRI", help="replace this named graph (default: the default graph)")
     p.add_argument("--no-inferred", action="store_true", help="push asserted triples only")
@@ -164,14 +237,20 @@ def _parser() -> argparse.ArgumentParser:
     p = verb("synth", "write synthetic initiatives (marked as such) for testing at scale")
     p.add_argument("--initiatives", type=int, required=True, metavar="N")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--invalid-rate", type=float, default=0.0, metavar="R",
-                   help="share of initiatives made invalid on purpose (0 to 1)")
+    p.add_argument(
+        "--invalid-rate",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="share of initiatives made invalid on purpose (0 to 1)",
+    )
     p.add_argument("-o", "--output", metavar="FILE", type=Path, required=True, help=".nt or .ttl")
 
     p = verb("fmt", "write Turtle files in canonical form (default: ontology/ and data/)")
     p.add_argument("files", nargs="*", metavar="FILE", type=Path)
-    p.add_argument("--check", action="store_true",
-                   help="change nothing; exit 1 if any file is not in canonical form")
+    p.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if any file is not in canonical form"
+    )
 
     p = verb("plot", "draw a figure: network, cooccurrence, by-province or timeline", data, out)
     p.add_argument("kind", choices=PLOTS, metavar="KIND", help=", ".join(PLOTS))
@@ -198,17 +277,20 @@ def _params(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from .graph import KnowledgeGraph
-    from .queries import stored
+    from kg.core.queries import stored
+    from kg.graph import KnowledgeGraph
 
     kg = KnowledgeGraph.load(args.data)
-    counts = kg.query("""PREFIX mi: <https://w3id.org/initiatieven/def/>
+    counts = kg.query(
+        """PREFIX mi: <https://w3id.org/initiatieven/def/>
         PREFIX tooi: <https://identifier.overheid.nl/tooi/def/ont/>
         SELECT (COUNT(DISTINCT ?i) AS ?initiatives) (COUNT(DISTINCT ?g) AS ?municipalities)
-        WHERE { { ?i a mi:Initiative } UNION { ?g a tooi:Gemeente } }""", infer=False)
+        WHERE { { ?i a mi:Initiative } UNION { ?g a tooi:Gemeente } }""",
+        infer=False,
+    )
     row = next(iter(counts))
-    from .bundle import root
-    from .graph import DATA, ONTOLOGY
+    from kg.core.bundle import root
+    from kg.graph import DATA, ONTOLOGY
 
     lines = [
         f"kg {__version__}",
@@ -224,8 +306,8 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .graph import load
-    from .progress import progress
+    from kg.core.progress import progress
+    from kg.graph import load
 
     files = list(args.files or []) + list(args.data or [])
     with progress(f"validating with {args.engine}"):
@@ -237,12 +319,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _queries(args: argparse.Namespace) -> int:
-    from .queries import stored
+    from kg.core.queries import stored
 
     lines = []
     for query in stored().values():
-        params = " ".join(p.name if p.required else f"[{p.name}]" for p in query.parameters
-                          if p.name != "lang")
+        params = " ".join(
+            p.name if p.required else f"[{p.name}]" for p in query.parameters if p.name != "lang"
+        )
         lines.append((query.name, params, query.summary))
     width = max(len(n) for n, _, _ in lines)
     pwidth = max(len(p) for _, p, _ in lines)
@@ -252,9 +335,9 @@ def _queries(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from .graph import load
-    from .progress import progress
-    from .queries import get
+    from kg.core.progress import progress
+    from kg.core.queries import get
+    from kg.graph import load
 
     stored = get(args.name)
     if args.engine == "rdflib" and args.endpoint:
@@ -264,7 +347,7 @@ def _query(args: argparse.Namespace) -> int:
         if stored.inference and not args.no_infer and not args.endpoint:
             kg.infer(args.reasoner if args.engine == "oxigraph" else "owlrl")
     if args.endpoint:
-        from .remote import query
+        from kg.stores.remote import query
 
         result = query(stored, args.endpoint, kg, _params(args.param), lang=args.lang, timeout=args.timeout)
         _write(result.serialize(args.format), args.output)
@@ -275,11 +358,11 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .graph import KnowledgeGraph
+    from kg.graph import KnowledgeGraph
 
     kg = KnowledgeGraph.load(args.data)
     if args.format in ("graphml", "gexf"):
-        from .views import graph_bytes
+        from kg.views.figures import graph_bytes
 
         _write(graph_bytes(kg, args.format, args.lang), args.output)
         return EXIT_OK
@@ -290,7 +373,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from .diff import diff, read
+    from kg.steward.diff import diff, read
 
     result = diff(read(args.old), read(args.new))
     _write((result.text() if args.format == "text" else result.turtle()).encode(), args.output)
@@ -298,10 +381,10 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from .intake import ImportRejected, import_csv
+    from kg.steward.intake import ImportRejected, import_csv
 
     if args.template:
-        from .bundle import root
+        from kg.core.bundle import root
 
         _write((root() / "templates" / "initiatieven.csv").read_bytes(), None)
         return EXIT_OK
@@ -321,46 +404,67 @@ def _import(args: argparse.Namespace) -> int:
     verb = "would write" if args.dry_run else "wrote"
     names = [str(p) for p in result.files]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    print(f"kg: {args.file} ({result.encoding}, '{result.delimiter}'-separated): "
-          f"{len(result.created)} new, {len(result.updated)} updated; {verb} {len(names)} files: {shown}",
-          file=sys.stderr)
+    print(
+        f"kg: {args.file} ({result.encoding}, '{result.delimiter}'-separated): "
+        f"{len(result.created)} new, {len(result.updated)} updated; {verb} {len(names)} files: {shown}",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
 def _release(args: argparse.Namespace) -> int:
-    from .graph import KnowledgeGraph
-    from .release import release, terminal_progress
+    from kg.graph import KnowledgeGraph
+    from kg.publish.release import release, terminal_progress
 
-    files = release(args.out, KnowledgeGraph.load(args.data), base_url=args.base_url, force=args.force,
-                    progress=terminal_progress())
+    files = release(
+        args.out,
+        KnowledgeGraph.load(args.data),
+        base_url=args.base_url,
+        force=args.force,
+        progress=terminal_progress(),
+    )
     print(f"kg: released {len(files)} files into {args.out}", file=sys.stderr)
     return EXIT_OK
 
 
 def _push(args: argparse.Namespace) -> int:
-    from .graph import KnowledgeGraph
-    from .remote import push
+    from kg.graph import KnowledgeGraph
+    from kg.stores.remote import push
 
-    count = push(KnowledgeGraph.load(args.data), args.endpoint, args.graph, inferred=not args.no_inferred,
-                 timeout=args.timeout)
-    print(f"kg: pushed {count} triples to {args.endpoint}" + (f" (graph {args.graph})" if args.graph else ""),
-          file=sys.stderr)
+    count = push(
+        KnowledgeGraph.load(args.data),
+        args.endpoint,
+        args.graph,
+        inferred=not args.no_inferred,
+        timeout=args.timeout,
+    )
+    print(
+        f"kg: pushed {count} triples to {args.endpoint}" + (f" (graph {args.graph})" if args.graph else ""),
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .server import serve
+    from kg.serve.server import serve
 
     try:
-        serve(args.host, args.port, args.data, timeout=args.timeout, max_rows=args.max_rows,
-              max_request_size=args.max_request_size, workers=args.workers)
+        serve(
+            args.host,
+            args.port,
+            args.data,
+            timeout=args.timeout,
+            max_rows=args.max_rows,
+            max_request_size=args.max_request_size,
+            workers=args.workers,
+        )
     except OSError as err:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
     return EXIT_OK
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from .synth import write
+    from kg.synth.generate import write
 
     if args.initiatives < 1 or not 0 <= args.invalid_rate <= 1:
         raise UsageError("--initiatives must be at least 1 and --invalid-rate between 0 and 1")
@@ -370,7 +474,7 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _fmt(args: argparse.Namespace) -> int:
-    from .fmt import fmt
+    from kg.steward.fmt import fmt
 
     changed = fmt(args.files, check=args.check)
     for path in changed:
@@ -383,8 +487,8 @@ def _fmt(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from .graph import KnowledgeGraph
-    from .views import figure_bytes, plot
+    from kg.graph import KnowledgeGraph
+    from kg.views.figures import figure_bytes, plot
 
     output = args.output or Path(f"{args.kind}.png")
     fmt = output.suffix.lstrip(".").lower()
@@ -404,10 +508,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verb is None:
             parser.print_help()
             return EXIT_OK
-        handler = {"info": _info, "validate": _validate, "queries": _queries, "query": _query,
-                   "export": _export, "plot": _plot, "fmt": _fmt,
-                   "diff": _diff, "import": _import, "release": _release, "serve": _serve,
-                   "push": _push, "synth": _synth}[args.verb]
+        handler = {
+            "info": _info,
+            "validate": _validate,
+            "queries": _queries,
+            "query": _query,
+            "export": _export,
+            "plot": _plot,
+            "fmt": _fmt,
+            "diff": _diff,
+            "import": _import,
+            "release": _release,
+            "serve": _serve,
+            "push": _push,
+            "synth": _synth,
+        }[args.verb]
         return handler(args)
     except KgError as err:
         print(f"kg: error: {err}", file=sys.stderr)
@@ -420,8 +535,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a bug in kg or a library: still one line, unless KG_DEBUG is set
         if os.environ.get("KG_DEBUG"):
             raise
-        print(f"kg: internal error: {type(err).__name__}: {err} (set KG_DEBUG=1 for a traceback)",
-              file=sys.stderr)
+        print(
+            f"kg: internal error: {type(err).__name__}: {err} (set KG_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

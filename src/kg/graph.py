@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import bundle, inference, queries
-from .errors import ParameterError, QueryError, UsageError
-from .loading import load_files
-from .namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
-from .queries import StoredQuery
-from .results import Result
+from kg.core import bundle, queries
+from kg.core.errors import ParameterError, QueryError, UsageError
+from kg.core.loading import load_files
+from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
+from kg.core.queries import StoredQuery
+from kg.core.results import Result
+from kg.engines.oxigraph import inference
 
 ONTOLOGY = ox.NamedNode(ONTOLOGY_GRAPH)
 DATA = ox.NamedNode(DATA_GRAPH)
@@ -34,8 +35,9 @@ class KnowledgeGraph:
         self.reasoner: str | None = None
 
     @classmethod
-    def load(cls, data: Sequence[str | Path] | None = None,
-             ontology: Sequence[str | Path] | None = None) -> KnowledgeGraph:
+    def load(
+        cls, data: Sequence[str | Path] | None = None, ontology: Sequence[str | Path] | None = None
+    ) -> KnowledgeGraph:
         """Load the bundled ontology and data, or the given files instead of either."""
         ontology_files = [Path(p) for p in ontology] if ontology else bundle.ontology_files()
         data_files = [Path(p) for p in data] if data else bundle.data_files()
@@ -47,7 +49,8 @@ class KnowledgeGraph:
     def __len__(self) -> int:
         """Number of asserted triples (ontology and data)."""
         return sum(1 for _ in self.store.quads_for_pattern(None, None, None, ONTOLOGY)) + sum(
-            1 for _ in self.store.quads_for_pattern(None, None, None, DATA))
+            1 for _ in self.store.quads_for_pattern(None, None, None, DATA)
+        )
 
     # --- inference --------------------------------------------------------------------------
 
@@ -85,8 +88,14 @@ class KnowledgeGraph:
 
     # --- queries ----------------------------------------------------------------------------
 
-    def query(self, query: str | StoredQuery, params: Mapping[str, object] | None = None, *,
-              infer: bool = True, lang: str = "nl") -> Result:
+    def query(
+        self,
+        query: str | StoredQuery,
+        params: Mapping[str, object] | None = None,
+        *,
+        infer: bool = True,
+        lang: str = "nl",
+    ) -> Result:
         """Run a stored query (by name, ``.rq`` path or StoredQuery) or SPARQL text.
 
         ``params`` are validated and bound as typed RDF terms; ``lang`` binds ``?__lang`` where a
@@ -114,8 +123,7 @@ class KnowledgeGraph:
             return Result("SELECT", names, rows, rerun=run)
         if isinstance(answer, ox.QueryBoolean):
             return Result("ASK", boolean=bool(answer), rerun=run)
-        return Result(stored.form if stored.form != "SELECT" else "CONSTRUCT",
-                      triples=list(answer))
+        return Result(stored.form if stored.form != "SELECT" else "CONSTRUCT", triples=list(answer))
 
     def values(self, stored: StoredQuery, name: str) -> list[str]:
         """The allowed values of a parameter that has a ``values`` pattern, from the graph."""
@@ -135,8 +143,9 @@ class KnowledgeGraph:
         values = {k: str(v) for k, v in (params or {}).items()}
         return queries.bind(stored.text, self._terms(stored, values, lang))
 
-    def _terms(self, stored: StoredQuery, values: dict[str, str],
-               lang: str) -> dict[str, ox.NamedNode | ox.Literal]:
+    def _terms(
+        self, stored: StoredQuery, values: dict[str, str], lang: str
+    ) -> dict[str, ox.NamedNode | ox.Literal]:
         """Validate the raw parameter values; return variable name -> RDF term."""
         names = {p.name for p in stored.parameters}
         if "lang" in names and "lang" not in values:
@@ -151,7 +160,8 @@ class KnowledgeGraph:
                     close = difflib.get_close_matches(raw, allowed, n=1)
                     hint = f" (did you mean {close[0]}?)" if close else ""
                     raise ParameterError(
-                        f"parameter {name}: unknown value {raw!r}{hint}; known: {', '.join(allowed)}")
+                        f"parameter {name}: unknown value {raw!r}{hint}; known: {', '.join(allowed)}"
+                    )
             subs[param.variable] = term
         for param in stored.parameters:
             if param.required and param.name not in values:
@@ -167,8 +177,7 @@ class KnowledgeGraph:
 
         graph = rdflib.Graph()
         for name in self.graphs(inferred=inferred):
-            graph.parse(data=self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name),
-                        format="nt")
+            graph.parse(data=self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name), format="nt")
         for prefix, ns in PREFIXES.items():
             graph.bind(prefix, ns, override=True)
         return graph
@@ -178,31 +187,31 @@ class KnowledgeGraph:
 
         ``engine="oxigraph"`` runs the shapes compiled to SPARQL on the store; ``"rdflib"`` runs pyshacl.
         """
-        from .validation import validate
+        from kg.engines.validation import validate
 
         return validate(self, shapes, engine)
 
     def query_df(self, query: str | StoredQuery, lang: str = "nl", **params: object) -> object:
         """A query's rows as a pandas DataFrame with readable column names, labels in ``lang``."""
-        from .views import query_df
+        from kg.views.figures import query_df
 
         return query_df(self, query, lang, **params)
 
     def to_networkx(self, lang: str = "nl") -> object:
-        """Initiatives, bottleneck types and activities as a NetworkX graph (see kg.views)."""
-        from .views import to_networkx
+        """Initiatives, bottleneck types and activities as a NetworkX graph (see kg.views.figures)."""
+        from kg.views.figures import to_networkx
 
         return to_networkx(self, lang)
 
     def plot(self, kind: str, lang: str = "nl") -> object:
         """A matplotlib Figure: network, cooccurrence, by-province or timeline."""
-        from .views import plot
+        from kg.views.figures import plot
 
         return plot(self, kind, lang)
 
     def serialize(self, fmt: str = "turtle", *, inferred: bool = False) -> bytes:
         """The asserted graphs (plus the inferred one if asked) in an RDF format."""
-        from .export import serialize
+        from kg.publish.export import serialize
 
         return serialize(self, fmt, inferred=inferred)
 
@@ -222,12 +231,12 @@ def load(data: Sequence[str | Path] | None = None, engine: str = "oxigraph") -> 
     """Load the bundled ontology with the bundled data (or the given data files).
 
     ``engine="oxigraph"`` (the default, faster at every size measured) or ``"rdflib"``, the reference
-    path (rdflib, owlrl, pyshacl; see kg.reference).
+    path (rdflib, owlrl, pyshacl; see kg.engines.reference).
     """
     if engine == "oxigraph":
         return KnowledgeGraph.load(data)
     if engine == "rdflib":
-        from .reference import ReferenceGraph
+        from kg.engines.reference import ReferenceGraph
 
         return ReferenceGraph.load(data)  # type: ignore[return-value]
     raise UsageError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")

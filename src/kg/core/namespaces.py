@@ -1,0 +1,76 @@
+"""IRIs of the kg dataset: the one place where the base namespace is configured.
+
+Follows the Dutch URI strategy (NL URI-strategie): terms under ``{BASE}def/``, things under ``{BASE}id/``.
+The Turtle files in ``ontology/``, ``shapes/`` and ``data/`` use these same namespaces; a test checks
+that every prefix they declare under the base agrees with this module.
+"""
+
+from __future__ import annotations
+
+BASE = "https://w3id.org/initiatieven/"
+DEF = BASE + "def/"
+ID = BASE + "id/"
+SHAPES = DEF + "shape/"
+GRAPH = BASE + "graph/"
+
+ONTOLOGY_GRAPH = GRAPH + "ontology"
+DATA_GRAPH = GRAPH + "data"
+INFERRED_GRAPH = GRAPH + "inferred"
+
+# Standard vocabularies (one owner: every module imports these instead of spelling the IRIs again).
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SH = "http://www.w3.org/ns/shacl#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCT = "http://purl.org/dc/terms/"
+DCAT = "http://www.w3.org/ns/dcat#"
+PROV = "http://www.w3.org/ns/prov#"
+SCHEMA = "https://schema.org/"
+REGORG = "http://www.w3.org/ns/regorg#"
+RDF_TYPE = RDF + "type"
+
+PREFIXES: dict[str, str] = {
+    "mi": DEF,
+    "mish": SHAPES,
+    "init": ID + "initiatief/",
+    "kt": ID + "knelpunttype/",
+    "act": ID + "activiteit/",
+    "rv": ID + "rechtsvorm/",
+    "bk": ID + "begrippenkader/",
+    "plaats": ID + "plaats/",
+    "dn": ID + "deelname/ruim-op-de-regels/",
+    "ep": ID + "bron/experimentpartners/",
+    "bron": ID + "bron/",
+    "prog": ID + "programma/",
+    "orgn": ID + "organisatie/",
+    "gm": "https://identifier.overheid.nl/tooi/id/gemeente/",
+    "pv": "https://identifier.overheid.nl/tooi/id/provincie/",
+    "tooi": "https://identifier.overheid.nl/tooi/def/ont/",
+    "elf": "https://rdf.gleif.org/EntityLegalForm/",
+    "org": "http://www.w3.org/ns/org#",
+    "rov": REGORG,
+    "skos": SKOS,
+    "dct": DCT,
+    "dcat": DCAT,
+    "prov": PROV,
+    "schema": SCHEMA,
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "owl": OWL,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "sh": SH,
+}
+
+
+def shorten(iri: str) -> str:
+    """Return ``prefix:local`` for an IRI under a known namespace, else ``<iri>``."""
+    best = ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
+            local = iri[len(ns) :]
+            if local and all(c.isalnum() or c in "-_." for c in local):
+                best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else f"<{iri}>"

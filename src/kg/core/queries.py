@@ -1,0 +1,258 @@
+"""Stored SPARQL queries: one ``.rq`` file each, with a grlc-compatible ``#+`` YAML header.
+
+Parameters follow the grlc/BASIL convention: ``?_name`` is required, ``?__name`` optional, and an
+optional type suffix (``?_name_iri``, ``?_name_integer``, ...) sets the RDF term it is bound as
+(default: an ``xsd:string`` literal). Values are validated, turned into typed RDF terms and bound by
+the engine (SEP-0007 substitution); they are never pasted into the query text.
+
+Header keys: ``summary``, ``description``, ``tags``, ``defaults`` (example values) and ``enumerate``
+(grlc); kg adds ``params`` (one line of help per parameter), ``values`` (a SPARQL pattern binding
+``?value`` that lists the allowed values of a parameter) and ``inference`` (false: asserted triples only).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import pyoxigraph as ox
+import yaml
+
+from kg.core import bundle
+from kg.core.errors import ParameterError, QueryError
+from kg.core.namespaces import PREFIXES, XSD
+
+TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "gYear")
+_PARAM = re.compile(r"[?$](__?)([A-Za-z][A-Za-z0-9]*)(?:_(" + "|".join(TYPES) + r"))?\b")
+_FORM = re.compile(
+    r"^\s*(?:(?:PREFIX|BASE)\b[^\n]*\n\s*|#[^\n]*\n\s*)*(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", re.IGNORECASE
+)
+_PREFIX_DECL = re.compile(r"^\s*PREFIX\s+[^\n]*$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A named, typed parameter of a stored query."""
+
+    name: str
+    variable: str
+    type: str = "string"
+    required: bool = True
+    description: str = ""
+    example: str | None = None
+    values: str | None = None
+
+    def to_term(self, raw: str) -> ox.NamedNode | ox.Literal:
+        """Validate ``raw`` against the parameter's type and return it as an RDF term."""
+        bad = ParameterError(f"parameter {self.name}: {raw!r} is not a valid {self.type}")
+        if self.type == "iri":
+            iri = expand(raw)
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+", iri):
+                raise bad
+            return ox.NamedNode(iri)
+        checks = {
+            "integer": r"[+-]?\d+",
+            "decimal": r"[+-]?(\d+(\.\d*)?|\.\d+)",
+            "boolean": r"true|false|1|0",
+            "gYear": r"-?\d{4,}",
+        }
+        if self.type in checks and not re.fullmatch(checks[self.type], raw):
+            raise bad
+        if self.type == "date":
+            try:
+                date.fromisoformat(raw)
+            except ValueError:
+                raise bad from None
+        if self.type == "string":
+            return ox.Literal(raw)
+        return ox.Literal(raw, datatype=ox.NamedNode(XSD + self.type))
+
+
+@dataclass(frozen=True)
+class StoredQuery:
+    """A stored query: its name, SPARQL text, header metadata and parameters."""
+
+    name: str
+    text: str
+    summary: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    inference: bool = True
+    path: Path | None = None
+    form: str = field(default="SELECT")
+
+    def parameter(self, name: str) -> Parameter:
+        """The parameter called ``name``; ParameterError names the known ones otherwise."""
+        for param in self.parameters:
+            if param.name == name:
+                return param
+        known = ", ".join(p.name for p in self.parameters) or "none"
+        raise ParameterError(f"query {self.name} has no parameter {name!r} (parameters: {known})")
+
+    def values_query(self, param: Parameter) -> str:
+        """A SELECT listing the allowed values of ``param``, with this file's prefixes."""
+        prefixes = "\n".join(_PREFIX_DECL.findall(self.text))
+        return f"{prefixes}\nSELECT DISTINCT ?value WHERE {{ {param.values} }} ORDER BY ?value"
+
+    def allowed_query(self, param: Parameter, raw: str) -> str:
+        """An ASK: is ``raw`` (as a plain string) one of the allowed values of ``param``?"""
+        prefixes = "\n".join(_PREFIX_DECL.findall(self.text))
+        return f"{prefixes}\nASK {{ VALUES ?value {{ {ox.Literal(raw)} }} {{ {param.values} }} }}"
+
+
+def expand(value: str) -> str:
+    """Expand a ``prefix:local`` name with kg's prefixes; other strings are returned as they are."""
+    prefix, sep, local = value.partition(":")
+    if sep and prefix in PREFIXES and not local.startswith("//"):
+        return PREFIXES[prefix] + local
+    return value
+
+
+def parse(text: str, name: str, path: Path | None = None) -> StoredQuery:
+    """Parse a stored query's text (header and body) into a StoredQuery."""
+    header_lines = []
+    for line in text.splitlines():
+        if line.startswith("#+"):
+            header_lines.append(line[3:] if line.startswith("#+ ") else line[2:])
+        elif line.strip() and not line.startswith("#"):
+            break
+    where = path or name
+    try:
+        header = yaml.safe_load("\n".join(header_lines)) or {}
+    except yaml.YAMLError as err:
+        raise QueryError(f"{where}: invalid #+ header: {str(err).splitlines()[0]}") from None
+    if not isinstance(header, dict):
+        raise QueryError(f"{where}: the #+ header must be a YAML mapping")
+    form = _FORM.match(text)
+    if not form:
+        raise QueryError(f"{where}: not a SELECT, CONSTRUCT, ASK or DESCRIBE query")
+    examples = _merge(header.get("defaults"))
+    helps = header.get("params") or {}
+    values = header.get("values") or {}
+    params: dict[str, Parameter] = {}
+    for under, pname, ptype in _PARAM.findall(text):
+        if pname in params:
+            continue
+        params[pname] = Parameter(
+            name=pname,
+            variable=f"{under}{pname}" + (f"_{ptype}" if ptype else ""),
+            type=ptype or "string",
+            required=under == "_",
+            description=str(helps.get(pname, "")),
+            example=None if examples.get(pname) is None else str(examples[pname]),
+            values=values.get(pname),
+        )
+    tags = header.get("tags") or ()
+    return StoredQuery(
+        name=name,
+        text=text,
+        summary=str(header.get("summary", "")),
+        description=str(header.get("description", "")),
+        tags=tuple(map(str, tags)),
+        parameters=tuple(params.values()),
+        inference=bool(header.get("inference", True)),
+        path=path,
+        form=form.group(1).upper(),
+    )
+
+
+def _merge(items: object) -> dict:
+    """grlc writes ``defaults`` as a list of one-key mappings; accept a plain mapping too."""
+    if isinstance(items, dict):
+        return items
+    merged: dict = {}
+    for item in items or ():
+        if isinstance(item, dict):
+            merged.update(item)
+    return merged
+
+
+def load_file(path: Path) -> StoredQuery:
+    """Read and parse one ``.rq`` file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise QueryError(f"{path}: cannot read: {err}") from None
+    return parse(text, Path(path).stem, Path(path))
+
+
+@cache
+def stored() -> dict[str, StoredQuery]:
+    """Every bundled stored query, by name."""
+    return {p.stem: load_file(p) for p in sorted(bundle.queries_dir().glob("*.rq"))}
+
+
+def get(name_or_path: str) -> StoredQuery:
+    """A stored query by name, or a query file by path (anything ending in ``.rq``)."""
+    if name_or_path.endswith(".rq"):
+        return load_file(Path(name_or_path))
+    try:
+        return stored()[name_or_path]
+    except KeyError:
+        known = ", ".join(stored())
+        close = difflib.get_close_matches(name_or_path, stored(), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise QueryError(f"unknown query {name_or_path!r}{hint}; known queries: {known}") from None
+
+
+def _body_start(text: str) -> int:
+    """Index just after the ``{`` that opens the query's outermost WHERE group.
+
+    Scans the text as SPARQL tokens, skipping comments, IRIs and string literals, so that a brace
+    or a ``WHERE`` inside them is not mistaken for syntax.
+    """
+    i, n = 0, len(text)
+    seen_where = False
+    form = None
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        if c == "<":
+            end = text.find(">", i)
+            if end > 0 and not any(ch.isspace() for ch in text[i + 1 : end]):
+                i = end + 1
+                continue
+        if c in "\"'":
+            quote = text[i : i + 3] if text[i : i + 3] in ('"""', "'''") else c
+            i += len(quote)
+            while i < n and not text.startswith(quote, i):
+                i += 2 if text[i] == "\\" else 1
+            i += len(quote)
+            continue
+        if c.isalpha():
+            end = i
+            while end < n and (text[end].isalnum() or text[end] == "_"):
+                end += 1
+            word = text[i:end].upper()
+            if form is None and word in ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE"):
+                form = word
+            seen_where = seen_where or word == "WHERE"
+            i = end
+            continue
+        if c == "{" and (seen_where or form in ("SELECT", "ASK")):
+            return i + 1
+        i += 1
+    raise QueryError("cannot find the WHERE clause of the query")
+
+
+def bind(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
+    """The query with ``bindings`` (variable name -> validated RDF term) bound by a VALUES block.
+
+    The block opens the outermost WHERE group, so every pattern and FILTER of the query sees the
+    bound values. Terms are written by Oxigraph in N-Triples syntax with escaping: a value can only
+    ever be one RDF term, never change the structure of the query.
+    """
+    if not bindings:
+        return text
+    names = " ".join(f"?{name}" for name in bindings)
+    terms = " ".join(str(term) for term in bindings.values())
+    at = _body_start(text)
+    return f"{text[:at]} VALUES ({names}) {{ ({terms}) }}{text[at:]}"

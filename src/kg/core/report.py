@@ -1,0 +1,120 @@
+"""SHACL validation results, as kg reports them: findings, and the report as text, JSON or W3C Turtle.
+
+Both engines (``kg.engines``) return a :class:`ValidationReport`; the report graph follows W3C SHACL,
+section 3.6 (validation report).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+import pyoxigraph as ox
+
+from kg.core.namespaces import PREFIXES, RDF_TYPE, SH, XSD, shorten
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One SHACL validation result."""
+
+    severity: str
+    focus: str
+    path: str | None
+    shape: str
+    value: str | None
+    message: dict[str, str]
+
+    def text(self, lang: str = "nl") -> str:
+        """One line: severity, focus node, path, message, shape."""
+        message = self.message.get(lang) or self.message.get("") or next(iter(self.message.values()), "")
+        path = f" {shorten(self.path)}" if self.path else ""
+        return f"{self.severity}: {shorten(self.focus)}{path}: {message} [{shorten(self.shape)}]"
+
+
+@dataclass
+class ValidationReport:
+    """Whether the data conforms (no violations), and every result."""
+
+    conforms: bool
+    findings: list[Finding]
+    graph: object = None  # the rdflib report graph (pyshacl), or None
+    engine: str = "rdflib"
+    _results: list = field(default_factory=list, repr=False)  # (check, focus, path, value) terms
+
+    def count(self, severity: str) -> int:
+        """How many results have ``severity`` (Violation, Warning or Info)."""
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def text(self, lang: str = "nl") -> str:
+        """A readable report, one result a line, with a closing summary."""
+        lines = [f.text(lang) for f in self.findings]
+        verdict = "conforms" if self.conforms else "does not conform"
+        lines.append(
+            f"{verdict}: {self.count('Violation')} violations, "
+            f"{self.count('Warning')} warnings, {self.count('Info')} infos"
+        )
+        return "\n".join(lines) + "\n"
+
+    def turtle(self) -> str:
+        """The W3C SHACL validation report graph in Turtle."""
+        if self.graph is not None:
+            return self.graph.serialize(format="turtle")
+        return report_turtle(self.conforms, self._results)
+
+    def json(self) -> str:
+        """The report as JSON: conforms and a list of results."""
+        return (
+            json.dumps(
+                {"conforms": self.conforms, "results": [asdict(f) for f in self.findings]},
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
+
+
+def substitute(messages: dict[str, str], focus: object, value: object) -> dict[str, str]:
+    """Fill ``{$this}`` and ``{?value}`` in messages (SHACL-SPARQL 5.3.2)."""
+    if not any("{" in m for m in messages.values()):
+        return messages
+    subs = {"this": focus, "value": value}
+    return {
+        k: re.sub(
+            r"\{[$?](this|value)\}",
+            lambda m: "" if subs[m.group(1)] is None else subs[m.group(1)].value,
+            m_text,
+        )
+        for k, m_text in messages.items()
+    }
+
+
+def report_turtle(conforms: bool, results: list) -> str:
+    """A W3C SHACL validation report (section 3.6) for compiled-query results, in Turtle."""
+    sh = lambda name: ox.NamedNode(SH + name)  # noqa: E731
+    rdf_type = ox.NamedNode(RDF_TYPE)
+    boolean = ox.NamedNode(XSD + "boolean")
+    report = ox.BlankNode()
+    triples = [
+        ox.Triple(report, rdf_type, sh("ValidationReport")),
+        ox.Triple(report, sh("conforms"), ox.Literal(str(conforms).lower(), datatype=boolean)),
+    ]
+    for check, focus, path, value in results:
+        node = ox.BlankNode()
+        triples += [
+            ox.Triple(report, sh("result"), node),
+            ox.Triple(node, rdf_type, sh("ValidationResult")),
+            ox.Triple(node, sh("focusNode"), focus),
+            ox.Triple(node, sh("sourceShape"), check.shape),
+            ox.Triple(node, sh("resultSeverity"), sh(check.severity)),
+            ox.Triple(node, sh("sourceConstraintComponent"), sh(check.component)),
+        ]
+        if path is not None:
+            triples.append(ox.Triple(node, sh("resultPath"), path))
+        if value is not None:
+            triples.append(ox.Triple(node, sh("value"), value))
+        for lang, text in substitute(check.message, focus, value).items():
+            message = ox.Literal(text, language=lang) if lang else ox.Literal(text)
+            triples.append(ox.Triple(node, sh("resultMessage"), message))
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={"sh": SH, **PREFIXES}).decode()

@@ -1,0 +1,143 @@
+"""Query results: rows for Python, a readable table, and the W3C result and RDF formats.
+
+SELECT and ASK results are written in the W3C SPARQL 1.1 Query Results formats (JSON, XML, CSV, TSV)
+by Oxigraph's own serializers; CONSTRUCT and DESCRIBE results are RDF graphs.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from kg.core.errors import UsageError
+from kg.core.namespaces import PREFIXES, shorten
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "xml": ox.RdfFormat.RDF_XML,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+SELECT_FORMATS = ("table", *RESULT_FORMATS)
+CONSTRUCT_FORMATS = ("turtle", "nt", "jsonld", "xml", "table")
+
+
+CELL_WIDTH = 60
+
+
+def _cell(text: str) -> str:
+    """One table cell: a single line, cut with an ellipsis when longer than CELL_WIDTH."""
+    text = " ".join(text.split())
+    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"
+
+
+def term_text(term: Term | None) -> str:
+    """A short human-readable form of a term: prefixed IRI, literal value, or empty."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return shorten(term.value)
+    if isinstance(term, ox.Literal):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return str(term)
+
+
+def python_value(term: Term | None) -> object:
+    """A plain Python value for a term: str for IRIs and strings, int/float/bool for numbers."""
+    if not isinstance(term, ox.Literal):
+        return None if term is None else term.value
+    dt = term.datatype.value.rsplit("#", 1)[-1]
+    try:
+        if dt in ("integer", "int", "long", "positiveInteger", "nonNegativeInteger"):
+            return int(term.value)
+        if dt in ("decimal", "double", "float"):
+            return float(term.value)
+    except ValueError:
+        return term.value
+    if dt == "boolean":
+        return term.value in ("true", "1")
+    return term.value
+
+
+@dataclass
+class Result:
+    """The answer to a query. ``form`` is SELECT, ASK, CONSTRUCT or DESCRIBE."""
+
+    form: str
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[ox.Triple] = field(default_factory=list)
+    rerun: Callable[[], object] | None = field(default=None, repr=False)
+
+    def __iter__(self) -> Iterator[dict[str, object]]:
+        """Rows as dicts of plain Python values, keyed by variable name."""
+        for row in self.rows:
+            yield {v: python_value(t) for v, t in zip(self.variables, row, strict=True)}
+
+    def __len__(self) -> int:
+        return len(self.triples) if self.form in ("CONSTRUCT", "DESCRIBE") else len(self.rows)
+
+    def column(self, name: str) -> list[object]:
+        """The plain values of one variable, in row order."""
+        index = self.variables.index(name)
+        return [python_value(row[index]) for row in self.rows]
+
+    def serialize(self, fmt: str = "table") -> bytes:
+        """The result in ``fmt``: table, or a W3C result format, or an RDF format for graphs."""
+        if fmt == "table":
+            return self.table().encode()
+        if self.form in ("CONSTRUCT", "DESCRIBE"):
+            if fmt not in GRAPH_FORMATS or fmt in ("trig", "nquads"):
+                raise UsageError(
+                    f"--format {fmt} does not fit a {self.form} query "
+                    f"(use one of: {', '.join(CONSTRUCT_FORMATS)})"
+                )
+            return ox.serialize(self.triples, format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)
+        if fmt not in RESULT_FORMATS:
+            raise UsageError(
+                f"--format {fmt} does not fit a {self.form} query (use one of: {', '.join(SELECT_FORMATS)})"
+            )
+        solutions = self.rerun() if self.rerun else None
+        if solutions is None:
+            raise UsageError("this result cannot be serialized again")
+        out = io.BytesIO()
+        solutions.serialize(out, format=RESULT_FORMATS[fmt])
+        return out.getvalue()
+
+    def table(self) -> str:
+        """A plain-text table for reading in a terminal; long values are cut (csv/json give them whole)."""
+        if self.form == "ASK":
+            return ("true" if self.boolean else "false") + "\n"
+        if self.form in ("CONSTRUCT", "DESCRIBE"):
+            header = ["subject", "predicate", "object"]
+            body = [
+                [_cell(term_text(t.subject)), _cell(term_text(t.predicate)), _cell(term_text(t.object))]
+                for t in self.triples
+            ]
+        else:
+            header = list(self.variables)
+            body = [[_cell(term_text(t)) for t in row] for row in self.rows]
+        widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(header)]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in [header, ["-" * w for w in widths], *body]
+        ]
+        noun = "triple" if self.form in ("CONSTRUCT", "DESCRIBE") else "row"
+        lines.append(f"({len(body)} {noun}{'' if len(body) == 1 else 's'})")
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,288 @@
+"""HTML documentation of the ontology, the concept schemes and the shapes, in Dutch or English.
+
+Generated from the Turtle files (labels, definitions, domains, ranges, hierarchies, SHACL
+constraints), so it never disagrees with them. One self-contained page per language.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from html import escape
+
+import pyoxigraph as ox
+
+from kg.core import bundle
+from kg.core.loading import load_files
+from kg.core.namespaces import DEF, SH, SHAPES, shorten
+from kg.graph import ONTOLOGY, KnowledgeGraph
+
+TEXT = {
+    "nl": {
+        "title": "Ontologie van maatschappelijke initiatieven",
+        "classes": "Klassen",
+        "object": "Objecteigenschappen",
+        "datatype": "Datatype-eigenschappen",
+        "schemes": "Begrippenkaders",
+        "shapes": "SHACL-vormen",
+        "iri": "IRI",
+        "sub": "Subklasse van",
+        "domain": "Domein",
+        "range": "Bereik",
+        "inverse": "Omgekeerde van",
+        "superprop": "Subeigenschap van",
+        "code": "code",
+        "label": "term",
+        "definition": "definitie",
+        "broader": "breder",
+        "target": "Doelklasse",
+        "path": "pad",
+        "card": "aantal",
+        "constraint": "eis",
+        "severity": "ernst",
+        "message": "melding",
+        "version": "Versie",
+        "licence": "Licentie",
+        "prefix": "Voorvoegsel",
+        "other": "English",
+        "other_href": "ontology.en.html",
+        "generated": "Gegenereerd uit de Turtle-bestanden van kg.",
+    },
+    "en": {
+        "title": "Ontology of citizen initiatives",
+        "classes": "Classes",
+        "object": "Object properties",
+        "datatype": "Datatype properties",
+        "schemes": "Concept schemes",
+        "shapes": "SHACL shapes",
+        "iri": "IRI",
+        "sub": "Subclass of",
+        "domain": "Domain",
+        "range": "Range",
+        "inverse": "Inverse of",
+        "superprop": "Subproperty of",
+        "code": "code",
+        "label": "label",
+        "definition": "definition",
+        "broader": "broader",
+        "target": "Target class",
+        "path": "path",
+        "card": "count",
+        "constraint": "constraint",
+        "severity": "severity",
+        "message": "message",
+        "version": "Version",
+        "licence": "Licence",
+        "prefix": "Prefix",
+        "other": "Nederlands",
+        "other_href": "ontology.nl.html",
+        "generated": "Generated from kg's Turtle files.",
+    },
+}
+CSS = """body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;
+line-height:1.45;color:#222}h1{font-size:1.7rem}h2{border-bottom:2px solid #0072B2;padding-top:1rem}
+h3{margin-bottom:.2rem}code{background:#f3f3f3;padding:0 .2rem}table{border-collapse:collapse;
+width:100%;margin:.5rem 0 1.5rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;
+vertical-align:top}th{background:#eef4f9}dl{display:grid;grid-template-columns:10rem 1fr;gap:.2rem 1rem}
+dt{font-weight:600}.term{margin-bottom:1.2rem}nav a{margin-right:1rem}"""
+
+
+def _rows(store: ox.Store, graphs: list, query: str) -> list[dict]:
+    answer = store.query(
+        query,
+        default_graph=graphs,
+        prefixes={
+            "mi": DEF,
+            "owl": "http://www.w3.org/2002/07/owl#",
+            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+            "skos": "http://www.w3.org/2004/02/skos/core#",
+            "sh": SH,
+            "dct": "http://purl.org/dc/terms/",
+        },
+    )
+    names = [v.value for v in answer.variables]
+    return [{n: sol[n] for n in names} for sol in answer]
+
+
+class _Page:
+    def __init__(self, kg: KnowledgeGraph, lang: str):
+        self.kg, self.lang, self.t = kg, lang, TEXT[lang]
+        self.labels: dict[str, str] = {}
+        for row in _rows(kg.store, [ONTOLOGY], "SELECT ?s ?l WHERE { ?s rdfs:label|skos:prefLabel ?l }"):
+            if row["l"].language in (lang, None) or row["s"].value not in self.labels:  # lang wins
+                self.labels[row["s"].value] = row["l"].value
+
+    def text(self, node: ox.NamedNode, predicate: str) -> str:
+        values = _rows(self.kg.store, [ONTOLOGY], f"SELECT ?v WHERE {{ <{node.value}> {predicate} ?v }}")
+        best = [r["v"].value for r in values if getattr(r["v"], "language", None) == self.lang] or [
+            r["v"].value for r in values
+        ]
+        return escape(best[0]) if best else ""
+
+    def link(self, term: ox.NamedNode | ox.BlankNode | None) -> str:
+        if not isinstance(term, ox.NamedNode):
+            return ""
+        iri = term.value
+        label = escape(self.labels.get(iri, shorten(iri)))
+        if iri.startswith(DEF):
+            return f'<a href="#{escape(iri[len(DEF) :])}">{label}</a>'
+        return f'<a href="{escape(iri)}">{escape(shorten(iri))}</a>'
+
+    def terms(self, kind: str) -> str:
+        rows = _rows(
+            self.kg.store,
+            [ONTOLOGY],
+            f"""SELECT ?t WHERE {{ ?t a {kind} .
+            FILTER (isIRI(?t) && STRSTARTS(STR(?t), STR(mi:))) }} ORDER BY ?t""",
+        )
+        out = []
+        relations = (
+            ("rdfs:subClassOf", "sub"),
+            ("rdfs:subPropertyOf", "superprop"),
+            ("rdfs:domain", "domain"),
+            ("rdfs:range", "range"),
+            ("owl:inverseOf", "inverse"),
+        )
+        for row in rows:
+            term = row["t"]
+            local = term.value[len(DEF) :]
+            facts = [f"<dt>{self.t['iri']}</dt><dd><code>{escape(term.value)}</code></dd>"]
+            for predicate, key in relations:
+                found = _rows(
+                    self.kg.store,
+                    [ONTOLOGY],
+                    f"SELECT ?o WHERE {{ <{term.value}> {predicate} ?o }} ORDER BY ?o",
+                )
+                links = [self.link(r["o"]) for r in found if isinstance(r["o"], ox.NamedNode)]
+                if links:
+                    facts.append(f"<dt>{self.t[key]}</dt><dd>{', '.join(links)}</dd>")
+            out.append(
+                f'<div class="term" id="{escape(local)}"><h3>{escape(self.labels.get(term.value, local))}'
+                f" <small><code>mi:{escape(local)}</code></small></h3>"
+                f"<p>{self.text(term, 'skos:definition')}</p><dl>{''.join(facts)}</dl></div>"
+            )
+        return "\n".join(out)
+
+    def schemes(self) -> str:
+        out = []
+        schemes = _rows(self.kg.store, [ONTOLOGY], "SELECT ?s WHERE { ?s a skos:ConceptScheme } ORDER BY ?s")
+        for row in schemes:
+            scheme = row["s"]
+            concepts = _rows(
+                self.kg.store,
+                [ONTOLOGY],
+                f"""SELECT ?c ?code ?up WHERE {{
+                ?c skos:inScheme <{scheme.value}> ; skos:notation ?code .
+                OPTIONAL {{ ?c skos:broader ?up }} }}""",
+            )
+            children = defaultdict(list)
+            for c in concepts:
+                children[c["up"].value if c["up"] else None].append(c)
+            lines: list[str] = []
+            self._concept_rows(children, None, 0, lines)
+            t = self.t
+            out.append(
+                f"<h3>{escape(self.labels.get(scheme.value, shorten(scheme.value)))}</h3>"
+                f"<p>{self.text(scheme, 'skos:definition')} <code>{escape(scheme.value)}</code></p>"
+                f"<table><tr><th>{t['code']}</th><th>{t['label']}</th><th>{t['definition']}</th>"
+                f"<th>{t['broader']}</th></tr>{''.join(lines)}</table>"
+            )
+        return "\n".join(out)
+
+    def _concept_rows(self, children: dict, parent: str | None, depth: int, lines: list[str]) -> None:
+        """Table rows for the concepts under ``parent``, each followed by its narrower ones, indented."""
+        for c in sorted(children.get(parent, []), key=lambda r: r["code"].value):
+            pad = "&#160;" * 4 * depth
+            up = self.labels.get(c["up"].value, "") if c["up"] else ""
+            lines.append(
+                f'<tr id="{escape(c["code"].value)}"><td>{pad}<code>{escape(c["code"].value)}'
+                f"</code></td><td>{escape(self.labels.get(c['c'].value, ''))}</td>"
+                f"<td>{self.text(c['c'], 'skos:definition')}</td><td>{escape(up)}</td></tr>"
+            )
+            self._concept_rows(children, c["c"].value, depth + 1, lines)
+
+    def shapes(self) -> str:
+        store = ox.Store()
+        graph = ox.NamedNode("urn:x-kg:shapes")
+        load_files(store, bundle.shapes_files(), graph)
+        nodes = _rows(
+            store,
+            [graph],
+            "SELECT ?s ?target WHERE { ?s a sh:NodeShape . "
+            "OPTIONAL { ?s sh:targetClass ?target } } ORDER BY ?s",
+        )
+        t = self.t
+        out = []
+        for node in nodes:
+            props = _rows(
+                store,
+                [graph],
+                f"""SELECT ?p ?path ?min ?max ?dt ?class ?pattern ?sev WHERE {{
+                <{node["s"].value}> sh:property ?p . ?p sh:path ?path .
+                OPTIONAL {{ ?p sh:minCount ?min }} OPTIONAL {{ ?p sh:maxCount ?max }}
+                OPTIONAL {{ ?p sh:datatype ?dt }} OPTIONAL {{ ?p sh:class ?class }}
+                OPTIONAL {{ ?p sh:pattern ?pattern }} OPTIONAL {{ ?p sh:severity ?sev }} }} ORDER BY ?p""",
+            )
+            rows = []
+            for p in props:
+                card = f"{p['min'].value if p['min'] else 0}..{p['max'].value if p['max'] else '*'}"
+                constraint = " ".join(escape(shorten(p[k].value)) for k in ("dt", "class") if p[k])
+                if p["pattern"]:
+                    constraint += f" <code>{escape(p['pattern'].value)}</code>"
+                messages = _rows(store, [graph], f"SELECT ?m WHERE {{ <{p['p'].value}> sh:message ?m }}")
+                message = next((m["m"].value for m in messages if m["m"].language == self.lang), "")
+                path = p["path"].value if isinstance(p["path"], ox.NamedNode) else ""
+                severity = escape(p["sev"].value.rsplit("#", 1)[-1]) if p["sev"] else ""
+                rows.append(
+                    f"<tr><td><code>{escape(shorten(path))}</code></td><td>{card}</td>"
+                    f"<td>{constraint}</td><td>{severity}</td><td>{escape(message)}</td></tr>"
+                )
+            name = (
+                node["s"].value[len(SHAPES) :]
+                if node["s"].value.startswith(SHAPES)
+                else shorten(node["s"].value)
+            )
+            target = f"{t['target']}: {self.link(node['target'])}" if node["target"] else ""
+            table = (
+                (
+                    f"<table><tr><th>{t['path']}</th><th>{t['card']}</th><th>{t['constraint']}</th>"
+                    f"<th>{t['severity']}</th><th>{t['message']}</th></tr>{''.join(rows)}</table>"
+                )
+                if rows
+                else ""
+            )
+            out.append(f'<h3 id="shape-{escape(name)}">{escape(name)}</h3><p>{target}</p>{table}')
+        return "\n".join(out)
+
+    def render(self) -> str:
+        t = self.t
+        onto = ox.NamedNode(DEF[:-1])
+        meta = (
+            f"<dl><dt>{t['iri']}</dt><dd><code>{escape(onto.value)}</code></dd>"
+            f"<dt>{t['prefix']}</dt><dd><code>mi: {escape(DEF)}</code></dd>"
+            f"<dt>{t['version']}</dt><dd>{self.text(onto, 'owl:versionInfo')}</dd>"
+            f"<dt>{t['licence']}</dt><dd>{self.text(onto, 'dct:license')}</dd></dl>"
+        )
+        sections = (
+            ("classes", "owl:Class"),
+            ("object", "owl:ObjectProperty"),
+            ("datatype", "owl:DatatypeProperty"),
+        )
+        nav = " ".join(
+            f'<a href="#{key}">{t[key]}</a>' for key in ("classes", "object", "datatype", "schemes", "shapes")
+        )
+        body = "".join(f'<h2 id="{key}">{t[key]}</h2>{self.terms(kind)}' for key, kind in sections)
+        return (
+            f'<!DOCTYPE html>\n<html lang="{self.lang}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{t['title']}</title><style>{CSS}</style></head><body>"
+            f'<p><a href="{t["other_href"]}">{t["other"]}</a></p><h1>{t["title"]}</h1>'
+            f"<p>{self.text(onto, 'dct:description')}</p>{meta}<nav>{nav}</nav>{body}"
+            f'<h2 id="schemes">{t["schemes"]}</h2>{self.schemes()}'
+            f'<h2 id="shapes">{t["shapes"]}</h2>{self.shapes()}'
+            f"<hr><p><small>{t['generated']}</small></p></body></html>\n"
+        )
+
+
+def ontology_html(kg: KnowledgeGraph, lang: str = "nl") -> str:
+    """The documentation page in ``lang`` (nl or en)."""
+    return _Page(kg, lang).render()

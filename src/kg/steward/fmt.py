@@ -1,0 +1,46 @@
+"""``kg fmt``: canonical Turtle for the ontology and data files (see kg.core.turtle)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from kg.core import bundle
+from kg.core.errors import InputError
+from kg.core.files import write_atomic
+from kg.core.turtle import format_text
+
+
+def default_files() -> list[Path]:
+    """The Turtle files of ``ontology/`` and ``data/`` in the project folder."""
+    project = bundle.project_dir()
+    return sorted((project / "ontology").rglob("*.ttl")) + sorted((project / "data").rglob("*.ttl"))
+
+
+def canonical(path: Path) -> tuple[str, str]:
+    """(current text, canonical text) of a Turtle file; InputError names file and line if invalid."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: cannot read: {err}") from None
+    try:
+        return text, format_text(text)
+    except SyntaxError as err:
+        reason = str(err).split(" (", 1)[0]
+        raise InputError(f"{path}:{err.lineno}: invalid Turtle: {reason}") from None
+
+
+def fmt(paths: Sequence[Path] | None = None, *, check: bool = False) -> list[Path]:
+    """Reformat the files (or with ``check`` only find them); return those not yet canonical."""
+    files = [Path(p) for p in paths] if paths else default_files()
+    changes = {}
+    for path in files:
+        if path.suffix.lower() != ".ttl":
+            raise InputError(f"{path}: kg fmt formats Turtle (.ttl) files only")
+        text, formatted = canonical(path)
+        if formatted != text:
+            changes[path] = formatted
+    if not check:
+        for path, formatted in changes.items():
+            write_atomic(path, formatted.encode("utf-8"))
+    return list(changes)
