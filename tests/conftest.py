@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,18 @@ import kg
 TESTS = Path(__file__).parent
 SHARED = TESTS.parent.parent / "shared"
 SOURCE = SHARED / "sources" / "experimentpartners.txt"
+
+
+def shared(relative: str) -> Path:
+    """A path under ../shared. A fresh clone has no ../shared: the test skips, saying why; in CI
+    (``CI=true``), where ../shared is always laid beside the checkout, its absence fails the test."""
+    path = SHARED / relative
+    if not path.exists():
+        message = f"../shared/{relative} is absent (a fresh clone has no ../shared)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + "; in CI it must be there")
+        pytest.skip(message)
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +37,7 @@ def graph() -> kg.KnowledgeGraph:
 @pytest.fixture(scope="session")
 def source_text() -> str:
     """The source page as received; tests that need it skip when ../shared is absent."""
-    if not SOURCE.is_file():
-        pytest.skip("../shared/sources/experimentpartners.txt is absent (fresh clone without shared/)")
-    return SOURCE.read_text(encoding="utf-8")
+    return shared("sources/experimentpartners.txt").read_text(encoding="utf-8")
 
 
 def rows(graph: kg.KnowledgeGraph, name: str, **params: str) -> list[dict]:

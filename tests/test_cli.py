@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -39,10 +40,15 @@ def test_no_verb_prints_help() -> None:
 
 
 def test_help_of_each_verb_has_an_example(capsys) -> None:
+    from kg.cli import EXAMPLES
+
     for verb in ("info", "validate", "queries", "query", "export"):
         with pytest.raises(SystemExit):
             main([verb, "--help"])
-        assert f"kg {verb}" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        examples = re.split(r"\nexamples?:\n", out, maxsplit=1)[1].strip().splitlines()  # after the options
+        assert examples and all(line.strip().startswith(f"kg {verb}") for line in examples), out
+        assert EXAMPLES[verb].split("\n", 1)[1].strip().splitlines()[0].strip() in out
 
 
 def test_query_table_from_another_directory(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from conftest import rows
 
 import kg
+from kg.publish.export import serialize
 
 # Partner number -> (name as in the source heading, TOOI municipality code, legal form code or None).
 # Legal forms: 1 "Vereniging ..." (name), 3 "Stichting ..." (name), 4 "De coöperatie doet mee",
@@ -62,7 +63,7 @@ def test_names_match_the_source_headings(source_text: str) -> None:
 
 
 def test_no_flaw_of_the_source_is_copied(graph: kg.KnowledgeGraph) -> None:
-    text = graph.serialize("nt").decode()
+    text = serialize(graph, "nt").decode()
     for flaw in ("{color", "#333333", "watTwest", "maatschappelijke aanbesteden", "paraplu vergunning"):
         assert flaw not in text, flaw
 

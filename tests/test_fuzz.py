@@ -22,6 +22,8 @@ from kg.core import bundle
 from kg.core.turtle import serialize
 from kg.steward.intake import COLUMNS, import_csv
 
+pytestmark = pytest.mark.slow  # property-based fuzzing: hundreds of generated inputs
+
 SETTINGS = settings(
     max_examples=int(__import__("os").environ.get("KG_FUZZ_EXAMPLES", "60")),
     deadline=None,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pyoxigraph as ox
-import pytest
-from conftest import SHARED
+from conftest import shared
 
 import kg
 from kg.core import bundle
@@ -89,9 +87,7 @@ def test_legal_forms_link_to_gleif_and_civil_code(graph: kg.KnowledgeGraph) -> N
 
 
 def test_elf_codes_exist_in_the_gleif_list() -> None:
-    csv = SHARED / "reference" / "legal-forms-elf-nl.csv"
-    if not csv.is_file():
-        pytest.skip("../shared/reference is absent")
+    csv = shared("reference/legal-forms-elf-nl.csv")
     codes = {line.split(",", 1)[0] for line in csv.read_text(encoding="utf-8").splitlines()[1:]}
     text = "".join(p.read_text() for p in bundle.ontology_files())
     used = set(re.findall(r"elf:ELF-([A-Z0-9]{4})", text))
@@ -111,18 +107,14 @@ def test_bottleneck_types_are_the_programme_domains_plus_permits(graph: kg.Knowl
 
 
 def test_vocabularies_conform_to_official_nl_sbb_shapes() -> None:
-    shapes = SHARED / "reference" / "nl-sbb" / "skos-ap-nl.ttl"
-    if not shapes.is_file():
-        pytest.skip("../shared/reference/nl-sbb is absent")
+    shapes = shared("reference/nl-sbb/skos-ap-nl.ttl")
     report = kg.load().validate([shapes])
     serious = [f for f in report.findings if f.severity in ("Violation", "Warning")]
     assert report.conforms and serious == []
 
 
 def test_municipalities_match_the_reference_csv(graph: kg.KnowledgeGraph) -> None:
-    csv = SHARED / "reference" / "municipalities.csv"
-    if not csv.is_file():
-        pytest.skip("../shared/reference is absent")
+    csv = shared("reference/municipalities.csv")
     expected = set()
     for line in csv.read_text(encoding="utf-8").splitlines()[1:]:
         cols = line.split(",")
@@ -140,4 +132,3 @@ def test_every_concept_scheme_term_is_a_typed_concept(graph: kg.KnowledgeGraph) 
         infer=False,
     )
     assert list(untyped) == []
-    assert isinstance(graph.store, ox.Store)

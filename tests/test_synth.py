@@ -24,7 +24,7 @@ def test_same_seed_same_file(tmp_path: Path) -> None:
 
 def test_marked_synthetic_and_in_the_model(tmp_path: Path) -> None:
     path = tmp_path / "s.nt"
-    main(["synth", "--initiatives", "200", "-o", str(path)])
+    assert main(["synth", "--initiatives", "200", "-o", str(path)]) == 0
     graph = kg.load([*REFERENCE, path])
     initiatives = graph.query(
         "SELECT ?i ?t WHERE { ?i a mi:Initiative ; prov:wasDerivedFrom/dct:title ?t "

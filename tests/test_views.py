@@ -11,6 +11,7 @@ from test_queries import BOTTLENECKS
 
 import kg
 from kg.cli import main
+from kg.views import figures
 from kg.views.figures import figure_bytes, timeline_rows
 
 EN = {
@@ -36,7 +37,7 @@ PROVINCE = {
 
 
 def test_query_df_has_readable_columns_and_labels(graph: kg.KnowledgeGraph) -> None:
-    frame = graph.query_df("initiatives", lang="en")
+    frame = figures.query_df(graph, "initiatives", lang="en")
     assert list(frame.columns) == [
         "number",
         "initiative",
@@ -55,7 +56,7 @@ def test_query_df_has_readable_columns_and_labels(graph: kg.KnowledgeGraph) -> N
 
 
 def test_to_networkx(graph: kg.KnowledgeGraph) -> None:
-    g = graph.to_networkx(lang="en")
+    g = figures.to_networkx(graph, lang="en")
     kinds = nx.get_node_attributes(g, "type")
     assert sum(1 for k in kinds.values() if k == "initiative") == 11
     assert sum(1 for k in kinds.values() if k == "bottleneck") == 6
@@ -73,7 +74,7 @@ def _texts(fig) -> list:
 
 
 def test_network_figure(graph: kg.KnowledgeGraph) -> None:
-    fig = graph.plot("network", lang="en")
+    fig = figures.plot(graph, "network", lang="en")
     ax = fig.axes[0]
     labels = {t.get_text() for t in ax.texts}
     assert {f"{n}. " for n in range(1, 12)} <= {label.split(" ")[0] + " " for label in labels}
@@ -86,7 +87,7 @@ def test_network_figure(graph: kg.KnowledgeGraph) -> None:
 
 @pytest.mark.parametrize("kind", ["network", "cooccurrence", "by-province", "timeline"])
 def test_no_text_overlaps(graph: kg.KnowledgeGraph, kind: str) -> None:
-    fig = graph.plot(kind, lang="nl")
+    fig = figures.plot(graph, kind, lang="nl")
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw(renderer)
     boxes = [t.get_window_extent(renderer) for t in _texts(fig) if t.get_text()]
@@ -101,7 +102,7 @@ def test_no_text_overlaps(graph: kg.KnowledgeGraph, kind: str) -> None:
 
 
 def test_cooccurrence_counts(graph: kg.KnowledgeGraph) -> None:
-    fig = graph.plot("cooccurrence", lang="en")
+    fig = figures.plot(graph, "cooccurrence", lang="en")
     ax = fig.axes[0]
     names = [t.get_text() for t in ax.get_yticklabels()]
     assert [t.get_text() for t in ax.get_xticklabels()] == names
@@ -115,7 +116,7 @@ def test_cooccurrence_counts(graph: kg.KnowledgeGraph) -> None:
 
 
 def test_by_province_bars(graph: kg.KnowledgeGraph) -> None:
-    fig = graph.plot("by-province", lang="en")
+    fig = figures.plot(graph, "by-province", lang="en")
     ax = fig.axes[0]
     provinces = [t.get_text() for t in ax.get_xticklabels()]
     assert provinces == ["Drenthe", "Noord-Brabant", "Noord-Holland", "Utrecht", "Zuid-Holland"]
@@ -142,15 +143,17 @@ def test_timeline_rows_and_figure(graph: kg.KnowledgeGraph) -> None:
         ("Noorderpark Trust: goal", 2015, None, "event"),
         ("watTWest: cooperative", 2015, None, "open"),
     ]
-    ax = graph.plot("timeline", lang="en").axes[0]
+    ax = figures.plot(graph, "timeline", lang="en").axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()][1] == "watTWest: foundation"
     bars = sorted((round(p.get_x()), round(p.get_width())) for p in ax.patches)
     assert (2011, 6) in bars and (2014, 3) in bars  # whole years: 2011 to the end of 2016
 
 
 def test_images_are_deterministic(graph: kg.KnowledgeGraph) -> None:
-    assert figure_bytes(graph.plot("network"), "svg") == figure_bytes(graph.plot("network"), "svg")
-    assert figure_bytes(graph.plot("timeline"), "png").startswith(b"\x89PNG")
+    assert figure_bytes(figures.plot(graph, "network"), "svg") == figure_bytes(
+        figures.plot(graph, "network"), "svg"
+    )
+    assert figure_bytes(figures.plot(graph, "timeline"), "png").startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize("fmt", ["graphml", "gexf"])

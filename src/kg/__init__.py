@@ -14,11 +14,35 @@ from kg.core.queries import get as get_query
 from kg.core.queries import stored as stored_queries
 from kg.core.report import Finding, ValidationReport
 from kg.core.results import Result
-from kg.graph import KnowledgeGraph, load, query_df, to_networkx
+from kg.core.version import __version__
+from kg.graph import ENGINES, KnowledgeGraph, load
 
-__version__ = "0.1.0"
+_DEFAULT: KnowledgeGraph | None = None
+
+
+def _default() -> KnowledgeGraph:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = load()
+    return _DEFAULT
+
+
+def query_df(name: str, lang: str = "nl", **params: object) -> object:
+    """A stored query on the bundled data as a pandas DataFrame: ``kg.query_df("initiatives")``."""
+    from kg.views.figures import query_df as frame
+
+    return frame(_default(), name, lang, **params)
+
+
+def to_networkx(lang: str = "nl") -> object:
+    """The bundled initiative-bottleneck-activity graph as a NetworkX graph."""
+    from kg.views.figures import to_networkx as network
+
+    return network(_default(), lang)
+
 
 __all__ = [
+    "ENGINES",
     "Finding",
     "InputError",
     "KgError",
@@ -30,6 +54,7 @@ __all__ = [
     "StoredQuery",
     "UsageError",
     "ValidationReport",
+    "__version__",
     "get_query",
     "load",
     "query_df",

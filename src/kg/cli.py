@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kg import __version__
 from kg.core.errors import KgError, UsageError
 from kg.core.files import write_atomic
+from kg.core.version import __version__
 from kg.graph import ENGINES
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_INTERNAL = 0, 1, 3  # 2 (usage or input error) comes with KgError
@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     engine.add_argument(
         "--engine",
         choices=ENGINES,
-        default=ENGINES[0],
+        default=next(iter(ENGINES)),
         help="oxigraph: fast path (default); rdflib: reference path with rdflib, owlrl "
         "and pyshacl, for comparison",
     )
@@ -359,6 +359,7 @@ def _query(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from kg.graph import KnowledgeGraph
+    from kg.publish.export import serialize
 
     kg = KnowledgeGraph.load(args.data)
     if args.format in ("graphml", "gexf"):
@@ -368,7 +369,7 @@ def _export(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.inferred:
         kg.infer(args.reasoner)
-    _write(kg.serialize(args.format, inferred=args.inferred), args.output)
+    _write(serialize(kg, args.format, inferred=args.inferred), args.output)
     return EXIT_OK
 
 

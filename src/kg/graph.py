@@ -1,90 +1,102 @@
-"""The one loaded graph: ontology and data files in an Oxigraph store, in named graphs.
+"""The one loaded graph: ontology and data files in an engine, in named graphs.
 
-Files on disk -> ``KnowledgeGraph.load()`` -> validate / infer / query / export. The ontology (with
-vocabularies) and the data sit in separate named graphs; inference, when asked for, fills a third.
+Files on disk -> :func:`load` -> validate / infer / query / export. The ontology (with vocabularies) and
+the data sit in separate named graphs; inference, when asked for, fills a third. All SPARQL goes
+through :meth:`KnowledgeGraph.query`, with limits as arguments; the engine behind it is one of
+:data:`ENGINES` (see :mod:`kg.engines.base`).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg.core import bundle, queries
 from kg.core.errors import ParameterError, QueryError, UsageError
-from kg.core.loading import load_files
-from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
-from kg.core.queries import StoredQuery
+from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
+from kg.core.queries import Parameter, StoredQuery
+from kg.core.report import ValidationReport
 from kg.core.results import Result
-from kg.engines.oxigraph import inference
+from kg.engines.base import Engine
+from kg.engines.oxigraph.engine import OxigraphEngine
+from kg.engines.reference import RdflibEngine
+from kg.engines.validation import validate_graph
 
 ONTOLOGY = ox.NamedNode(ONTOLOGY_GRAPH)
 DATA = ox.NamedNode(DATA_GRAPH)
 INFERRED = ox.NamedNode(INFERRED_GRAPH)
 
+# name -> factory. ``oxigraph`` is the default: faster at every size measured; ``rdflib`` is the
+# reference path (rdflib, owlrl, pyshacl).
+ENGINES: dict[str, Callable[[], Engine]] = {"oxigraph": OxigraphEngine, "rdflib": RdflibEngine}
+
+
+def _engine(name: str, role: str = "engine") -> Engine:
+    try:
+        return ENGINES[name]()
+    except KeyError:
+        raise UsageError(f"unknown {role} {name!r} (known: {', '.join(ENGINES)})") from None
+
 
 class KnowledgeGraph:
     """Ontology, vocabularies and data, loaded once; inference computed on first need."""
 
-    def __init__(self, store: ox.Store, ontology_files: Sequence[Path], data_files: Sequence[Path]):
-        self.store = store
+    def __init__(self, engine: Engine, ontology_files: Sequence[Path], data_files: Sequence[Path]):
+        self.engine = engine
         self.ontology_files = list(ontology_files)
         self.data_files = list(data_files)
-        self.reasoner: str | None = None
 
     @classmethod
     def load(
-        cls, data: Sequence[str | Path] | None = None, ontology: Sequence[str | Path] | None = None
+        cls,
+        data: Sequence[str | Path] | None = None,
+        ontology: Sequence[str | Path] | None = None,
+        engine: str = "oxigraph",
     ) -> KnowledgeGraph:
         """Load the bundled ontology and data, or the given files instead of either."""
         ontology_files = [Path(p) for p in ontology] if ontology else bundle.ontology_files()
         data_files = [Path(p) for p in data] if data else bundle.data_files()
-        store = ox.Store()
-        load_files(store, ontology_files, ONTOLOGY)
-        load_files(store, data_files, DATA)
-        return cls(store, ontology_files, data_files)
+        backend = _engine(engine)
+        backend.load(ontology_files, ONTOLOGY_GRAPH)
+        backend.load(data_files, DATA_GRAPH)
+        return cls(backend, ontology_files, data_files)
+
+    @property
+    def store(self) -> ox.Store:
+        """The Oxigraph store of the default engine (for engine-level tools and tests)."""
+        if not isinstance(self.engine, OxigraphEngine):
+            raise UsageError(f"the {self.engine.name} engine has no Oxigraph store")
+        return self.engine.store
 
     def __len__(self) -> int:
         """Number of asserted triples (ontology and data)."""
-        return sum(1 for _ in self.store.quads_for_pattern(None, None, None, ONTOLOGY)) + sum(
-            1 for _ in self.store.quads_for_pattern(None, None, None, DATA)
-        )
+        return len(self.triples(ONTOLOGY)) + len(self.triples(DATA))
 
     # --- inference --------------------------------------------------------------------------
 
-    def infer(self, reasoner: str = "rules") -> int:
-        """(Re)compute the inferred graph with ``reasoner``; return its size."""
-        count = inference.infer(self.store, [ONTOLOGY, DATA], INFERRED, reasoner)
-        self.reasoner = reasoner
-        return count
+    @property
+    def reasoner(self) -> str | None:
+        """The reasoner whose conclusions the inferred graph holds (None before inference)."""
+        return self.engine.reasoner
 
-    def _ensure_inferred(self) -> None:
-        if self.reasoner is None:
-            self.infer()
+    def infer(self, reasoner: str | None = None) -> int:
+        """(Re)compute the inferred graph with ``reasoner`` (the engine's default if None)."""
+        return self.engine.infer(reasoner)
 
     def graphs(self, *, inferred: bool = False) -> list[ox.NamedNode]:
         """The named graphs that make up the default graph of a query or export."""
         if inferred:
-            self._ensure_inferred()
+            if self.engine.reasoner is None:
+                self.engine.infer()
             return [ONTOLOGY, DATA, INFERRED]
         return [ONTOLOGY, DATA]
 
-    def dataset(self, *, inferred: bool = False) -> dict[str, object]:
-        """Keyword arguments for ``store.query``: the graphs of :meth:`graphs` as the default graph.
-
-        When those are all the store's graphs, Oxigraph's union default graph is used: the same
-        triples, and twice as fast as naming the graphs at a million triples.
-        """
-        graphs = self.graphs(inferred=inferred)
-        if set(graphs) == set(self.store.named_graphs()):
-            return {"use_default_graph_as_union": True}
-        return {"default_graph": graphs}
-
-    def triples(self, graph: ox.NamedNode) -> list[ox.Triple]:
+    def triples(self, graph: ox.NamedNode | str) -> list[ox.Triple]:
         """The triples of one named graph."""
-        return [q.triple for q in self.store.quads_for_pattern(None, None, None, graph)]
+        return self.engine.triples(graph.value if isinstance(graph, ox.NamedNode) else graph)
 
     # --- queries ----------------------------------------------------------------------------
 
@@ -95,48 +107,60 @@ class KnowledgeGraph:
         *,
         infer: bool = True,
         lang: str = "nl",
+        graphs: Sequence[ox.NamedNode] | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+        allow_service: Sequence[str] = (),
     ) -> Result:
         """Run a stored query (by name, ``.rq`` path or StoredQuery) or SPARQL text.
 
         ``params`` are validated and bound as typed RDF terms; ``lang`` binds ``?__lang`` where a
-        query has it. ``infer=False`` queries asserted triples only.
+        query has it. ``infer=False`` queries asserted triples only; ``graphs`` names the default
+        graph's parts instead. ``limit`` caps the rows or triples (``Result.truncated`` says if it
+        cut); ``timeout`` in seconds stops the answer (QueryTimeout). ``SERVICE`` is refused unless
+        its endpoint starts with one of ``allow_service`` (kg calls out only when told to).
         """
-        stored = _resolve(query)
+        stored = resolve(query)
         text = self.bound(stored, params, lang)
-        dataset = self.dataset(inferred=infer and stored.inference)
+        if graphs is None:
+            graphs = self.graphs(inferred=infer and stored.inference)
+        where = str(stored.path or stored.name)
+        try:
+            result = self.engine.query(
+                text,
+                [g.value for g in graphs],
+                limit=limit,
+                timeout=timeout,
+                where=where,
+                allow_service=allow_service,
+            )
+        except QueryError as err:
+            located = queries.syntax_error(stored.text)  # the position in the text as written
+            if located is not None and "syntax error" in str(err):
+                raise QueryError(f"{where}: SPARQL syntax error: {located}") from None
+            raise
+        if result.form == "CONSTRUCT" and stored.form == "DESCRIBE":
+            result.form = "DESCRIBE"
+        return result
 
-        def run() -> object:
-            try:
-                return self.store.query(text, prefixes=PREFIXES, **dataset)
-            except SyntaxError:
-                try:  # report the position in the file as written, without the bound VALUES
-                    ox.Store().query(stored.text)
-                except SyntaxError as original:
-                    err = original
-                where = stored.path or stored.name
-                raise QueryError(f"{where}: SPARQL syntax error: {err}") from None
-
-        answer = run()
-        if isinstance(answer, ox.QuerySolutions):
-            names = [v.value for v in answer.variables]
-            rows = list(map(tuple, answer))  # unbound -> None; twice as fast as indexing each cell
-            return Result("SELECT", names, rows, rerun=run)
-        if isinstance(answer, ox.QueryBoolean):
-            return Result("ASK", boolean=bool(answer), rerun=run)
-        return Result(stored.form if stored.form != "SELECT" else "CONSTRUCT", triples=list(answer))
+    def ask(self, text: str, *, inferred: bool = False) -> bool:
+        """The answer to a SPARQL ASK."""
+        return bool(self.query(text, infer=inferred).boolean)
 
     def values(self, stored: StoredQuery, name: str) -> list[str]:
         """The allowed values of a parameter that has a ``values`` pattern, from the graph."""
         param = stored.parameter(name)
         if not param.values:
             return []
-        result = self.store.query(stored.values_query(param), **self.dataset(inferred=stored.inference))
-        return [sol["value"].value for sol in result if sol["value"] is not None]
+        result = self._run(stored.values_query(param), stored.inference)
+        return [row[0].value for row in result.rows if row[0] is not None]
 
-    def _allowed(self, stored: StoredQuery, param: object, raw: str) -> bool:
+    def _run(self, text: str, inferred: bool) -> Result:
+        return self.engine.query(text, [g.value for g in self.graphs(inferred=inferred)])
+
+    def _allowed(self, stored: StoredQuery, param: Parameter, raw: str) -> bool:
         """Whether ``raw`` is an allowed value exactly (one lookup; the full list only on a miss)."""
-        answer = self.store.query(stored.allowed_query(param, raw), **self.dataset(inferred=stored.inference))
-        return bool(answer)
+        return bool(self._run(stored.allowed_query(param, raw), stored.inference).boolean)
 
     def bound(self, stored: StoredQuery, params: Mapping[str, object] | None = None, lang: str = "nl") -> str:
         """The query text with ``params`` validated and bound (for this graph or a remote endpoint)."""
@@ -169,54 +193,33 @@ class KnowledgeGraph:
                 raise ParameterError(f"query {stored.name} needs parameter {param.name}{example}")
         return subs
 
-    # --- validation and export --------------------------------------------------------------
+    # --- validation and conversion ----------------------------------------------------------
 
     def to_rdflib(self, *, inferred: bool = False) -> object:
         """An rdflib.Graph with the asserted (and optionally inferred) triples."""
-        import rdflib
+        return self.engine.to_rdflib([g.value for g in self.graphs(inferred=inferred)])
 
-        graph = rdflib.Graph()
-        for name in self.graphs(inferred=inferred):
-            graph.parse(data=self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name), format="nt")
-        for prefix, ns in PREFIXES.items():
-            graph.bind(prefix, ns, override=True)
-        return graph
-
-    def validate(self, shapes: Sequence[str | Path] | None = None, engine: str = "oxigraph") -> object:
+    def validate(
+        self, shapes: Sequence[str | Path] | None = None, engine: str | None = None
+    ) -> ValidationReport:
         """Validate ontology, vocabularies and data against the SHACL shapes.
 
-        ``engine="oxigraph"`` runs the shapes compiled to SPARQL on the store; ``"rdflib"`` runs pyshacl.
+        ``engine`` is the graph's own unless named: ``"oxigraph"`` runs the shapes compiled to SPARQL
+        (pyshacl for what the compiler declines), ``"rdflib"`` runs pyshacl.
         """
-        from kg.engines.validation import validate
-
-        return validate(self, shapes, engine)
-
-    def query_df(self, query: str | StoredQuery, lang: str = "nl", **params: object) -> object:
-        """A query's rows as a pandas DataFrame with readable column names, labels in ``lang``."""
-        from kg.views.figures import query_df
-
-        return query_df(self, query, lang, **params)
-
-    def to_networkx(self, lang: str = "nl") -> object:
-        """Initiatives, bottleneck types and activities as a NetworkX graph (see kg.views.figures)."""
-        from kg.views.figures import to_networkx
-
-        return to_networkx(self, lang)
-
-    def plot(self, kind: str, lang: str = "nl") -> object:
-        """A matplotlib Figure: network, cooccurrence, by-province or timeline."""
-        from kg.views.figures import plot
-
-        return plot(self, kind, lang)
-
-    def serialize(self, fmt: str = "turtle", *, inferred: bool = False) -> bytes:
-        """The asserted graphs (plus the inferred one if asked) in an RDF format."""
-        from kg.publish.export import serialize
-
-        return serialize(self, fmt, inferred=inferred)
+        files = [Path(p) for p in shapes] if shapes else None
+        if engine is None or engine == self.engine.name:
+            return self.engine.validate(files)
+        other = _engine(engine, "validation engine")
+        if isinstance(other, OxigraphEngine):
+            other.load(self.ontology_files, ONTOLOGY_GRAPH)
+            other.load(self.data_files, DATA_GRAPH)
+            return other.validate(files)
+        return validate_graph(self.to_rdflib(), files)
 
 
-def _resolve(query: str | StoredQuery) -> StoredQuery:
+def resolve(query: str | StoredQuery) -> StoredQuery:
+    """A stored query by name or ``.rq`` path, or SPARQL text parsed as an unnamed one."""
     if isinstance(query, StoredQuery):
         return query
     if any(c in query for c in " \n{") and not query.endswith(".rq"):
@@ -224,39 +227,10 @@ def _resolve(query: str | StoredQuery) -> StoredQuery:
     return queries.get(query)
 
 
-ENGINES = ("oxigraph", "rdflib")
-
-
 def load(data: Sequence[str | Path] | None = None, engine: str = "oxigraph") -> KnowledgeGraph:
     """Load the bundled ontology with the bundled data (or the given data files).
 
     ``engine="oxigraph"`` (the default, faster at every size measured) or ``"rdflib"``, the reference
-    path (rdflib, owlrl, pyshacl; see kg.engines.reference).
+    path (rdflib, owlrl, pyshacl; see :mod:`kg.engines.reference`).
     """
-    if engine == "oxigraph":
-        return KnowledgeGraph.load(data)
-    if engine == "rdflib":
-        from kg.engines.reference import ReferenceGraph
-
-        return ReferenceGraph.load(data)  # type: ignore[return-value]
-    raise UsageError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
-
-
-_DEFAULT: KnowledgeGraph | None = None
-
-
-def _default() -> KnowledgeGraph:
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = KnowledgeGraph.load()
-    return _DEFAULT
-
-
-def query_df(name: str, lang: str = "nl", **params: object) -> object:
-    """A stored query on the bundled data as a pandas DataFrame: ``kg.query_df("initiatives")``."""
-    return _default().query_df(name, lang, **params)
-
-
-def to_networkx(lang: str = "nl") -> object:
-    """The bundled initiative-bottleneck-activity graph as a NetworkX graph."""
-    return _default().to_networkx(lang)
+    return KnowledgeGraph.load(data, engine=engine)

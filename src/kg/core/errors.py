@@ -23,3 +23,7 @@ class ParameterError(KgError):
 
 class UsageError(KgError):
     """An option or combination of options makes no sense (e.g. a SELECT query asked for as Turtle)."""
+
+
+class QueryTimeout(QueryError):
+    """A query ran past its time limit."""

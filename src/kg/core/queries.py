@@ -24,6 +24,7 @@ import yaml
 
 from kg.core import bundle
 from kg.core.errors import ParameterError, QueryError
+from kg.core.federation import services
 from kg.core.namespaces import PREFIXES, XSD
 
 TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "gYear")
@@ -130,6 +131,9 @@ def parse(text: str, name: str, path: Path | None = None) -> StoredQuery:
         raise QueryError(f"{where}: the #+ header must be a YAML mapping")
     form = _FORM.match(text)
     if not form:
+        error = syntax_error(text)
+        if error:
+            raise QueryError(f"{where}: SPARQL syntax error: {error}")
         raise QueryError(f"{where}: not a SELECT, CONSTRUCT, ASK or DESCRIBE query")
     examples = _merge(header.get("defaults"))
     helps = header.get("params") or {}
@@ -159,6 +163,15 @@ def parse(text: str, name: str, path: Path | None = None) -> StoredQuery:
         path=path,
         form=form.group(1).upper(),
     )
+
+
+def sparql(text: str, where: str = "<query>") -> StoredQuery:
+    """Plain SPARQL from a user or client, as an unnamed query: no header, no parameters, no file."""
+    form = _FORM.match(text)
+    if not form:
+        error = syntax_error(text)
+        raise QueryError(f"{where}: " + (f"SPARQL syntax error: {error}" if error else "not a query"))
+    return StoredQuery(name=where, text=text, form=form.group(1).upper())
 
 
 def _merge(items: object) -> dict:
@@ -256,3 +269,16 @@ def bind(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
     terms = " ".join(str(term) for term in bindings.values())
     at = _body_start(text)
     return f"{text[:at]} VALUES ({names}) {{ ({terms}) }}{text[at:]}"
+
+
+def syntax_error(text: str) -> str | None:
+    """The SPARQL syntax error in ``text`` as written (line and column), or None if it parses."""
+    if services(text):  # Oxigraph sends a SERVICE request as soon as it parses: never here
+        return None
+    try:
+        ox.Store().query(text, prefixes=PREFIXES)
+    except SyntaxError as err:
+        return str(err)
+    except OSError:  # parsed, but failed to evaluate on an empty store
+        return None
+    return None

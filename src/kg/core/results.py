@@ -1,19 +1,20 @@
 """Query results: rows for Python, a readable table, and the W3C result and RDF formats.
 
 SELECT and ASK results are written in the W3C SPARQL 1.1 Query Results formats (JSON, XML, CSV, TSV)
-by Oxigraph's own serializers; CONSTRUCT and DESCRIBE results are RDF graphs.
+from the rows of the one evaluation (:mod:`kg.core.result_formats`); CONSTRUCT and DESCRIBE results are
+RDF graphs.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
 from kg.core.errors import UsageError
 from kg.core.namespaces import PREFIXES, shorten
+from kg.core.result_formats import WRITERS
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
@@ -83,7 +84,7 @@ class Result:
     rows: list[tuple[Term | None, ...]] = field(default_factory=list)
     boolean: bool | None = None
     triples: list[ox.Triple] = field(default_factory=list)
-    rerun: Callable[[], object] | None = field(default=None, repr=False)
+    truncated: bool = False  # a limit cut the answer short
 
     def __iter__(self) -> Iterator[dict[str, object]]:
         """Rows as dicts of plain Python values, keyed by variable name."""
@@ -113,12 +114,9 @@ class Result:
             raise UsageError(
                 f"--format {fmt} does not fit a {self.form} query (use one of: {', '.join(SELECT_FORMATS)})"
             )
-        solutions = self.rerun() if self.rerun else None
-        if solutions is None:
-            raise UsageError("this result cannot be serialized again")
-        out = io.BytesIO()
-        solutions.serialize(out, format=RESULT_FORMATS[fmt])
-        return out.getvalue()
+        if self.form == "ASK" and fmt in ("csv", "tsv"):
+            return b"true" if self.boolean else b"false"
+        return WRITERS[fmt](self.variables, self.rows, self.boolean if self.form == "ASK" else None)
 
     def table(self) -> str:
         """A plain-text table for reading in a terminal; long values are cut (csv/json give them whole)."""

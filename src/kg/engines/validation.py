@@ -14,18 +14,14 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from kg.core import bundle
-from kg.core.errors import InputError, UsageError
+from kg.core.errors import InputError
 from kg.core.loading import load_files
 from kg.core.namespaces import SH
 from kg.core.report import Finding, ValidationReport, substitute
-
-if TYPE_CHECKING:
-    from kg.graph import KnowledgeGraph
 
 _SHAPES = ox.NamedNode("urn:x-kg:shapes")
 
@@ -68,23 +64,6 @@ def _parse_each_sparql_query_once() -> Iterator[None]:
         yield
     finally:
         processor.SPARQLProcessor.query = original
-
-
-def validate(
-    kg: KnowledgeGraph, shapes: Sequence[str | Path] | None = None, engine: str = "oxigraph"
-) -> ValidationReport:
-    """Validate the asserted ontology and data of ``kg`` against the shapes with ``engine``."""
-    from kg.graph import ENGINES
-
-    if engine not in ENGINES:
-        raise UsageError(f"unknown validation engine {engine!r} (known: {', '.join(ENGINES)})")
-    if engine == "oxigraph":
-        from kg.graph import DATA, ONTOLOGY
-
-        report = validate_store(kg.store, [ONTOLOGY, DATA], shapes)
-        if report is not None:
-            return report
-    return validate_graph(kg.to_rdflib(), shapes)
 
 
 def _shapes_store(shapes: Sequence[str | Path] | None) -> ox.Store:

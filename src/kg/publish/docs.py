@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from kg.core import bundle
 from kg.core.loading import load_files
-from kg.core.namespaces import DEF, SH, SHAPES, shorten
+from kg.core.namespaces import DEF, PREFIXES, SHAPES, shorten
 from kg.graph import ONTOLOGY, KnowledgeGraph
 
 TEXT = {
@@ -86,19 +86,15 @@ vertical-align:top}th{background:#eef4f9}dl{display:grid;grid-template-columns:1
 dt{font-weight:600}.term{margin-bottom:1.2rem}nav a{margin-right:1rem}"""
 
 
-def _rows(store: ox.Store, graphs: list, query: str) -> list[dict]:
-    answer = store.query(
-        query,
-        default_graph=graphs,
-        prefixes={
-            "mi": DEF,
-            "owl": "http://www.w3.org/2002/07/owl#",
-            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-            "skos": "http://www.w3.org/2004/02/skos/core#",
-            "sh": SH,
-            "dct": "http://purl.org/dc/terms/",
-        },
-    )
+def _rows(kg: KnowledgeGraph, query: str) -> list[dict]:
+    """The rows of a SELECT over the ontology graph alone, as dicts of terms."""
+    result = kg.query(query, graphs=[ONTOLOGY])
+    return [dict(zip(result.variables, row, strict=True)) for row in result.rows]
+
+
+def _shape_rows(store: ox.Store, query: str) -> list[dict]:
+    """The rows of a SELECT over the shapes, which are not part of the graph."""
+    answer = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
     names = [v.value for v in answer.variables]
     return [{n: sol[n] for n in names} for sol in answer]
 
@@ -107,12 +103,12 @@ class _Page:
     def __init__(self, kg: KnowledgeGraph, lang: str):
         self.kg, self.lang, self.t = kg, lang, TEXT[lang]
         self.labels: dict[str, str] = {}
-        for row in _rows(kg.store, [ONTOLOGY], "SELECT ?s ?l WHERE { ?s rdfs:label|skos:prefLabel ?l }"):
+        for row in _rows(kg, "SELECT ?s ?l WHERE { ?s rdfs:label|skos:prefLabel ?l }"):
             if row["l"].language in (lang, None) or row["s"].value not in self.labels:  # lang wins
                 self.labels[row["s"].value] = row["l"].value
 
     def text(self, node: ox.NamedNode, predicate: str) -> str:
-        values = _rows(self.kg.store, [ONTOLOGY], f"SELECT ?v WHERE {{ <{node.value}> {predicate} ?v }}")
+        values = _rows(self.kg, f"SELECT ?v WHERE {{ <{node.value}> {predicate} ?v }}")
         best = [r["v"].value for r in values if getattr(r["v"], "language", None) == self.lang] or [
             r["v"].value for r in values
         ]
@@ -129,8 +125,7 @@ class _Page:
 
     def terms(self, kind: str) -> str:
         rows = _rows(
-            self.kg.store,
-            [ONTOLOGY],
+            self.kg,
             f"""SELECT ?t WHERE {{ ?t a {kind} .
             FILTER (isIRI(?t) && STRSTARTS(STR(?t), STR(mi:))) }} ORDER BY ?t""",
         )
@@ -148,8 +143,7 @@ class _Page:
             facts = [f"<dt>{self.t['iri']}</dt><dd><code>{escape(term.value)}</code></dd>"]
             for predicate, key in relations:
                 found = _rows(
-                    self.kg.store,
-                    [ONTOLOGY],
+                    self.kg,
                     f"SELECT ?o WHERE {{ <{term.value}> {predicate} ?o }} ORDER BY ?o",
                 )
                 links = [self.link(r["o"]) for r in found if isinstance(r["o"], ox.NamedNode)]
@@ -164,12 +158,11 @@ class _Page:
 
     def schemes(self) -> str:
         out = []
-        schemes = _rows(self.kg.store, [ONTOLOGY], "SELECT ?s WHERE { ?s a skos:ConceptScheme } ORDER BY ?s")
+        schemes = _rows(self.kg, "SELECT ?s WHERE { ?s a skos:ConceptScheme } ORDER BY ?s")
         for row in schemes:
             scheme = row["s"]
             concepts = _rows(
-                self.kg.store,
-                [ONTOLOGY],
+                self.kg,
                 f"""SELECT ?c ?code ?up WHERE {{
                 ?c skos:inScheme <{scheme.value}> ; skos:notation ?code .
                 OPTIONAL {{ ?c skos:broader ?up }} }}""",
@@ -204,18 +197,16 @@ class _Page:
         store = ox.Store()
         graph = ox.NamedNode("urn:x-kg:shapes")
         load_files(store, bundle.shapes_files(), graph)
-        nodes = _rows(
+        nodes = _shape_rows(
             store,
-            [graph],
             "SELECT ?s ?target WHERE { ?s a sh:NodeShape . "
             "OPTIONAL { ?s sh:targetClass ?target } } ORDER BY ?s",
         )
         t = self.t
         out = []
         for node in nodes:
-            props = _rows(
+            props = _shape_rows(
                 store,
-                [graph],
                 f"""SELECT ?p ?path ?min ?max ?dt ?class ?pattern ?sev WHERE {{
                 <{node["s"].value}> sh:property ?p . ?p sh:path ?path .
                 OPTIONAL {{ ?p sh:minCount ?min }} OPTIONAL {{ ?p sh:maxCount ?max }}
@@ -228,7 +219,7 @@ class _Page:
                 constraint = " ".join(escape(shorten(p[k].value)) for k in ("dt", "class") if p[k])
                 if p["pattern"]:
                     constraint += f" <code>{escape(p['pattern'].value)}</code>"
-                messages = _rows(store, [graph], f"SELECT ?m WHERE {{ <{p['p'].value}> sh:message ?m }}")
+                messages = _shape_rows(store, f"SELECT ?m WHERE {{ <{p['p'].value}> sh:message ?m }}")
                 message = next((m["m"].value for m in messages if m["m"].language == self.lang), "")
                 path = p["path"].value if isinstance(p["path"], ox.NamedNode) else ""
                 severity = escape(p["sev"].value.rsplit("#", 1)[-1]) if p["sev"] else ""

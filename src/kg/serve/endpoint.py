@@ -5,7 +5,6 @@ Every answer is an ``Answer`` (status, media type, body, headers), so the HTTP l
 
 from __future__ import annotations
 
-import io
 import json
 
 import pyoxigraph as ox
@@ -13,10 +12,10 @@ import pyoxigraph as ox
 from kg.core import queries
 from kg.core.errors import KgError, ParameterError, QueryError
 from kg.core.namespaces import PREFIXES
-from kg.core.results import GRAPH_FORMATS, RESULT_FORMATS
+from kg.core.results import GRAPH_FORMATS, Result
 from kg.graph import KnowledgeGraph
 from kg.serve import conneg, pages
-from kg.serve.workers import Answer
+from kg.serve.answer import Answer
 
 JSON = "application/json"
 
@@ -45,41 +44,24 @@ class Handler:
 
     # --- SPARQL -------------------------------------------------------------------------------
     def op_sparql(self, query: str, accept: str | None) -> Answer:
-        try:
-            answer = self.graph.store.query(query, prefixes=PREFIXES, **self.graph.dataset(inferred=True))
-        except SyntaxError as err:
-            return _error(400, f"SPARQL syntax error: {err}")
-        return self.serialize(answer, accept)
+        # plain SPARQL only: never a stored query's name or a file path named by the client
+        return self.serialize(self.graph.query(queries.sparql(query), limit=self.max_rows), accept)
 
-    def serialize(self, answer: object, accept: str | None) -> Answer:
-        """A query answer in the negotiated format, cut to ``max_rows`` rows."""
-        if isinstance(answer, (ox.QuerySolutions, ox.QueryBoolean)):
+    def serialize(self, result: Result, accept: str | None) -> Answer:
+        """A query answer in the negotiated format (the query was already cut to ``max_rows``)."""
+        headers = {}
+        if result.truncated:
+            headers["X-KG-Truncated"] = f"answer cut to {self.max_rows} rows or triples"
+        if result.form in ("SELECT", "ASK"):
             offers = list(conneg.RESULTS)
             media = conneg.negotiate(accept, offers)
             if media is None:
                 return _error(406, "acceptable result formats: " + ", ".join(offers))
-            buffer = io.BytesIO()
-            answer.serialize(buffer, format=ox.QueryResultsFormat.JSON)
-            doc = json.loads(buffer.getvalue())
-            headers = {}
-            bindings = doc.get("results", {}).get("bindings")
-            if bindings is not None and len(bindings) > self.max_rows:
-                doc["results"]["bindings"] = bindings[: self.max_rows]
-                headers["X-KG-Truncated"] = f"{len(bindings)} rows cut to {self.max_rows}"
-            fmt = RESULT_FORMATS[conneg.RESULTS[media]]
-            if fmt == ox.QueryResultsFormat.JSON:
-                body = json.dumps(doc, ensure_ascii=False).encode()
-            else:
-                parsed = ox.parse_query_results(json.dumps(doc).encode(), format=ox.QueryResultsFormat.JSON)
-                out = io.BytesIO()
-                parsed.serialize(out, format=fmt)
-                body = out.getvalue()
-            return Answer(200, media, body, headers)
-        triples = list(answer)
+            return Answer(200, media, result.serialize(conneg.RESULTS[media]), headers)
         media = conneg.negotiate(accept, list(conneg.GRAPHS))
         if media is None:
             return _error(406, "acceptable RDF formats: " + ", ".join(conneg.GRAPHS))
-        return Answer(200, media, _rdf(triples, conneg.GRAPHS[media]), {})
+        return Answer(200, media, _rdf(result.triples, conneg.GRAPHS[media]), headers)
 
     def op_description(self, endpoint: str, accept: str | None) -> Answer:
         """The SPARQL 1.1 Service Description of the endpoint."""
@@ -112,11 +94,7 @@ class Handler:
         stored = queries.stored().get(name)  # stored queries only: never a file named by the client
         if stored is None:
             return _error(404, f"unknown query {name!r}")
-        text = self.graph.bound(stored, params, lang)
-        answer = self.graph.store.query(
-            text, prefixes=PREFIXES, **self.graph.dataset(inferred=stored.inference)
-        )
-        return self.serialize(answer, accept)
+        return self.serialize(self.graph.query(stored, params, lang=lang, limit=self.max_rows), accept)
 
     # --- pages ----------------------------------------------------------------------------------
     def op_home(self) -> Answer:
@@ -126,8 +104,8 @@ class Handler:
     def op_describe(self, iri: str, accept: str | None) -> Answer:
         """A linked-data page: HTML for a browser, RDF for an RDF client (no 303: negotiated here)."""
         node = ox.NamedNode(iri)
-        graphs = self.graph.graphs(inferred=False)
-        triples = [q.triple for g in graphs for q in self.graph.store.quads_for_pattern(node, None, None, g)]
+        about = f"CONSTRUCT {{ {node} ?p ?o }} WHERE {{ {node} ?p ?o }}"
+        triples = self.graph.query(about, infer=False).triples
         if not triples:
             return _error(404, f"nothing is known about {iri}")
         media = conneg.negotiate(accept, ["text/html", *conneg.GRAPHS])
@@ -136,20 +114,15 @@ class Handler:
         if media != "text/html":
             return Answer(200, media, _rdf(triples, conneg.GRAPHS[media]), {"Vary": "Accept"})
         labels = {}
-        for t in triples:
-            if isinstance(t.object, ox.NamedNode):
-                for g in graphs:
-                    for q in self.graph.store.quads_for_pattern(
-                        t.object, ox.NamedNode(PREFIXES["skos"] + "prefLabel"), None, g
-                    ):
-                        labels.setdefault(t.object.value, q.object.value)
+        for row in self.graph.query(
+            f"SELECT ?o ?label WHERE {{ {node} ?p ?o . ?o skos:prefLabel ?label }}", infer=False
+        ).rows:
+            labels.setdefault(row[0].value, row[1].value)
         incoming = sorted(
-            {
-                q.subject.value
-                for g in graphs
-                for q in self.graph.store.quads_for_pattern(None, None, node, g)
-                if isinstance(q.subject, ox.NamedNode)
-            }
+            row[0].value
+            for row in self.graph.query(
+                f"SELECT DISTINCT ?s WHERE {{ ?s ?p {node} FILTER isIRI(?s) }}", infer=False
+            ).rows
         )
         html = pages.resource(iri, triples, labels, incoming)
         return Answer(200, "text/html; charset=utf-8", html.encode(), {"Vary": "Accept"})

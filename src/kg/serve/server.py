@@ -16,11 +16,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from kg import __version__
 from kg.core import queries
 from kg.core.namespaces import BASE
+from kg.core.version import __version__
 from kg.serve import conneg
-from kg.serve.workers import Answer, Pool, Timeout
+from kg.serve.answer import Answer
+from kg.serve.workers import Pool, Timeout
 
 CORS = {
     "Access-Control-Allow-Origin": "*",

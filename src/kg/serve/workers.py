@@ -11,29 +11,19 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+from kg.graph import KnowledgeGraph
+from kg.serve.answer import Answer
+from kg.serve.endpoint import Handler
 
 
 class Timeout(Exception):
     """The request ran past the timeout; its worker was stopped."""
 
 
-@dataclass
-class Answer:
-    """What a worker answers: an HTTP status, a media type and the body."""
-
-    status: int
-    media_type: str
-    body: bytes
-    headers: dict[str, str]
-
-
 def _serve(connection: object, data: Sequence[str] | None, max_rows: int) -> None:
     """Worker process: load the graph, then answer requests until the pipe closes."""
-    from kg.graph import KnowledgeGraph
-    from kg.serve.endpoint import Handler
-
     graph = KnowledgeGraph.load(data)
     graph.infer()
     handler = Handler(graph, max_rows)

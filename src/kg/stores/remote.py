@@ -80,20 +80,14 @@ def query(
     accept = NTRIPLES if stored.form in ("CONSTRUCT", "DESCRIBE") else RESULTS_JSON
     headers = {"Content-Type": "application/sparql-query", "Accept": accept}
 
-    def run() -> object:
-        body = _request(endpoint, text.encode("utf-8"), headers, "POST", timeout)
-        if accept == NTRIPLES:
-            return [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
-        try:
-            return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        except SyntaxError as err:
-            raise RemoteError(f"{endpoint}: not SPARQL JSON results: {err}") from None
-
-    answer = run()
-    if isinstance(answer, list):
-        return Result(stored.form, triples=answer)
+    body = _request(endpoint, text.encode("utf-8"), headers, "POST", timeout)
+    if accept == NTRIPLES:
+        return Result(stored.form, triples=[q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)])
+    try:
+        answer = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    except SyntaxError as err:
+        raise RemoteError(f"{endpoint}: not SPARQL JSON results: {err}") from None
     if isinstance(answer, ox.QueryBoolean):
-        return Result("ASK", boolean=bool(answer), rerun=run)
+        return Result("ASK", boolean=bool(answer))
     names = [v.value for v in answer.variables]
-    rows = [tuple(sol[i] for i in range(len(names))) for sol in answer]
-    return Result("SELECT", names, rows, rerun=run)
+    return Result("SELECT", names, [tuple(sol[i] for i in range(len(names))) for sol in answer])

@@ -1,0 +1,88 @@
+"""The default engine: an in-memory Oxigraph store, compiled OWL 2 RL rules and SHACL compiled to SPARQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.core.errors import QueryError
+from kg.core.federation import refuse_service
+from kg.core.loading import load_files
+from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
+from kg.core.report import ValidationReport
+from kg.core.results import Result
+from kg.engines.base import bounded
+from kg.engines.convert import to_rdflib_graph
+from kg.engines.oxigraph import inference
+from kg.engines.validation import validate_graph, validate_store
+
+ONTOLOGY, DATA, INFERRED = (ox.NamedNode(g) for g in (ONTOLOGY_GRAPH, DATA_GRAPH, INFERRED_GRAPH))
+
+
+class OxigraphEngine:
+    """Ontology, data and inferred triples in named graphs of one Oxigraph store."""
+
+    name = "oxigraph"
+
+    def __init__(self, store: ox.Store | None = None):
+        self.store = store if store is not None else ox.Store()
+        self.reasoner: str | None = None
+
+    def load(self, files: Sequence[Path], graph: str) -> None:
+        load_files(self.store, files, ox.NamedNode(graph))
+
+    def triples(self, graph: str) -> list[ox.Triple]:
+        return [q.triple for q in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
+
+    def infer(self, reasoner: str | None = None) -> int:
+        reasoner = reasoner or "rules"
+        count = inference.infer(self.store, [ONTOLOGY, DATA], INFERRED, reasoner)
+        self.reasoner = reasoner
+        return count
+
+    def _dataset(self, graphs: Sequence[str]) -> dict[str, object]:
+        """The default graph: the union of ``graphs``. When those are all the store's graphs, Oxigraph's
+        union default graph gives the same triples, twice as fast at a million triples."""
+        named = [ox.NamedNode(g) for g in graphs]
+        if set(named) == set(self.store.named_graphs()):
+            return {"use_default_graph_as_union": True}
+        return {"default_graph": named}
+
+    def query(
+        self,
+        text: str,
+        graphs: Sequence[str],
+        *,
+        limit: int | None = None,
+        timeout: float | None = None,
+        where: str = "<query>",
+        allow_service: Sequence[str] = (),
+    ) -> Result:
+        refuse_service(text, allow_service, where)  # before evaluation: both engines would call out
+        try:
+            answer = self.store.query(text, prefixes=PREFIXES, **self._dataset(graphs))
+        except SyntaxError as err:
+            raise QueryError(f"{where}: SPARQL syntax error: {err}") from None
+        except OSError as err:  # evaluation errors (e.g. SERVICE, invalid regex)
+            raise QueryError(f"{where}: SPARQL evaluation error: {err}") from None
+        if isinstance(answer, ox.QueryBoolean):
+            return Result("ASK", boolean=bool(answer))
+        if isinstance(answer, ox.QuerySolutions):
+            names = [v.value for v in answer.variables]
+            # unbound -> None; tuple() is twice as fast as indexing each cell
+            rows, cut = bounded(map(tuple, answer), limit, timeout)
+            return Result("SELECT", names, rows, truncated=cut)
+        triples, cut = bounded(answer, limit, timeout)
+        return Result("CONSTRUCT", triples=triples, truncated=cut)
+
+    def validate(self, shapes: Sequence[Path] | None = None) -> ValidationReport:
+        """SHACL compiled to SPARQL on the store; pyshacl for shapes the compiler declines."""
+        report = validate_store(self.store, [ONTOLOGY, DATA], shapes)
+        if report is not None:
+            return report
+        return validate_graph(self.to_rdflib([ONTOLOGY_GRAPH, DATA_GRAPH]), shapes)
+
+    def to_rdflib(self, graphs: Sequence[str]) -> object:
+        return to_rdflib_graph(t for g in graphs for t in self.triples(g))
