@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from kg.core import bundle, queries
 from kg.core.errors import ParameterError, QueryError, UsageError
-from kg.core.loading import load_files
+from kg.core.loading import Exact, load_files
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.queries import StoredQuery
 from kg.core.results import Result
@@ -28,23 +28,41 @@ INFERRED = ox.NamedNode(INFERRED_GRAPH)
 class KnowledgeGraph:
     """Ontology, vocabularies and data, loaded once; inference computed on first need."""
 
-    def __init__(self, store: ox.Store, ontology_files: Sequence[Path], data_files: Sequence[Path]):
+    def __init__(
+        self,
+        store: ox.Store,
+        ontology_files: Sequence[Path],
+        data_files: Sequence[Path],
+        exact: Exact | None = None,
+        base: str | None = None,
+    ):
         self.store = store
         self.ontology_files = list(ontology_files)
         self.data_files = list(data_files)
         self.reasoner: str | None = None
+        self.exact = exact if exact is not None else Exact()  # literals as written (core.loading)
+        self.base = base
 
     @classmethod
     def load(
-        cls, data: Sequence[str | Path] | None = None, ontology: Sequence[str | Path] | None = None
+        cls,
+        data: Sequence[str | Path] | None = None,
+        ontology: Sequence[str | Path] | None = None,
+        base: str | None = None,
     ) -> KnowledgeGraph:
-        """Load the bundled ontology and data, or the given files instead of either."""
+        """Load the bundled ontology and data, or the given files instead of either.
+
+        Relative IRIs resolve against each file's IRI, or against ``base`` if given."""
         ontology_files = [Path(p) for p in ontology] if ontology else bundle.ontology_files()
         data_files = [Path(p) for p in data] if data else bundle.data_files()
         store = ox.Store()
-        load_files(store, ontology_files, ONTOLOGY)
-        load_files(store, data_files, DATA)
-        return cls(store, ontology_files, data_files)
+        exact = load_files(store, ontology_files, ONTOLOGY, base)
+        load_files(store, data_files, DATA, base, exact)
+        return cls(store, ontology_files, data_files, exact, base)
+
+    def quads(self, graph: ox.NamedNode) -> list[ox.Quad]:
+        """The quads of one named graph, with every literal as it was written."""
+        return list(self.exact.quads(self.store.quads_for_pattern(None, None, None, graph)))
 
     def __len__(self) -> int:
         """Number of asserted triples (ontology and data)."""
@@ -84,7 +102,7 @@ class KnowledgeGraph:
 
     def triples(self, graph: ox.NamedNode) -> list[ox.Triple]:
         """The triples of one named graph."""
-        return [q.triple for q in self.store.quads_for_pattern(None, None, None, graph)]
+        return [q.triple for q in self.quads(graph)]
 
     # --- queries ----------------------------------------------------------------------------
 
@@ -177,7 +195,8 @@ class KnowledgeGraph:
 
         graph = rdflib.Graph()
         for name in self.graphs(inferred=inferred):
-            graph.parse(data=self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name), format="nt")
+            text = ox.serialize([q.triple for q in self.quads(name)], format=ox.RdfFormat.N_TRIPLES)
+            graph.parse(data=text, format="nt")
         for prefix, ns in PREFIXES.items():
             graph.bind(prefix, ns, override=True)
         return graph
@@ -227,18 +246,21 @@ def _resolve(query: str | StoredQuery) -> StoredQuery:
 ENGINES = ("oxigraph", "rdflib")
 
 
-def load(data: Sequence[str | Path] | None = None, engine: str = "oxigraph") -> KnowledgeGraph:
+def load(
+    data: Sequence[str | Path] | None = None, engine: str = "oxigraph", base: str | None = None
+) -> KnowledgeGraph:
     """Load the bundled ontology with the bundled data (or the given data files).
 
     ``engine="oxigraph"`` (the default, faster at every size measured) or ``"rdflib"``, the reference
-    path (rdflib, owlrl, pyshacl; see kg.engines.reference).
+    path (rdflib, owlrl, pyshacl; see kg.engines.reference). Relative IRIs in the files resolve
+    against each file's ``file://`` IRI, or against ``base``.
     """
     if engine == "oxigraph":
-        return KnowledgeGraph.load(data)
+        return KnowledgeGraph.load(data, base=base)
     if engine == "rdflib":
         from kg.engines.reference import ReferenceGraph
 
-        return ReferenceGraph.load(data)  # type: ignore[return-value]
+        return ReferenceGraph.load(data, base=base)  # type: ignore[return-value]
     raise UsageError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
 
 

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 
 from kg.core import bundle
 from kg.core.errors import InputError, QueryError
+from kg.core.loading import base_iri, rdf_format, refuse_remote
 from kg.core.namespaces import PREFIXES
 from kg.core.queries import StoredQuery
 from kg.core.results import Result
@@ -48,6 +49,17 @@ def _replay(names: list[str], rows: list[tuple]) -> object:
     return lambda: ox.Store().query(f"SELECT {variables} WHERE {{ VALUES ({variables}) {{ {table} }} }}")
 
 
+_RDFLIB_FORMATS = {
+    ox.RdfFormat.TURTLE: "turtle",
+    ox.RdfFormat.N_TRIPLES: "nt",
+    ox.RdfFormat.N3: "n3",
+    ox.RdfFormat.RDF_XML: "xml",
+    ox.RdfFormat.JSON_LD: "json-ld",
+    ox.RdfFormat.TRIG: "trig",
+    ox.RdfFormat.N_QUADS: "nquads",
+}
+
+
 class ReferenceGraph:
     """Ontology, vocabularies and data in rdflib; inference with owlrl on first need."""
 
@@ -63,7 +75,10 @@ class ReferenceGraph:
 
     @classmethod
     def load(
-        cls, data: Sequence[str | Path] | None = None, ontology: Sequence[str | Path] | None = None
+        cls,
+        data: Sequence[str | Path] | None = None,
+        ontology: Sequence[str | Path] | None = None,
+        base: str | None = None,
     ) -> ReferenceGraph:
         """Parse the bundled ontology and data (or the given files) with rdflib."""
         import rdflib
@@ -74,13 +89,16 @@ class ReferenceGraph:
         for path in [*ontology_files, *data_files]:
             if not path.is_file():
                 raise InputError(f"{path}: no such file")
+            refuse_remote(path)
             try:
-                graph.parse(path)
+                graph.parse(path, publicID=base_iri(path, base), format=_RDFLIB_FORMATS.get(rdf_format(path)))
             except Exception as err:  # rdflib raises many types; report the file, one line
                 raise InputError(f"{path}: invalid RDF: {' '.join(str(err).split())}") from None
         for prefix, namespace in PREFIXES.items():
             graph.bind(prefix, namespace, override=True)
-        return cls(graph, ontology_files, data_files)
+        found = cls(graph, ontology_files, data_files)
+        found.base = base
+        return found
 
     def __len__(self) -> int:
         return len(self.asserted)
@@ -146,4 +164,4 @@ class ReferenceGraph:
         """Validate ontology, vocabularies and data with pyshacl."""
         from kg.engines.validation import validate_graph
 
-        return validate_graph(self.asserted, shapes)
+        return validate_graph(self.asserted, shapes, getattr(self, "base", None))

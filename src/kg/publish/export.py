@@ -23,7 +23,7 @@ def serialize(kg: KnowledgeGraph, fmt: str, *, inferred: bool = False) -> bytes:
     rdf_format = GRAPH_FORMATS[fmt]
     graphs = kg.graphs(inferred=inferred)
     if fmt in ("trig", "nquads"):
-        quads = [q for g in graphs for q in kg.store.quads_for_pattern(None, None, None, g)]
+        quads = [q for g in graphs for q in kg.quads(g)]
         return ox.serialize(quads, format=rdf_format, prefixes=PREFIXES)
     seen: set[ox.Triple] = set()
     triples = []
