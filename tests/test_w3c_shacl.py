@@ -27,7 +27,12 @@ VALIDATE = [e for e in ENTRIES if e.expected is not None]
 FAILURE = [e for e in ENTRIES if e.expected is None]
 
 # The one list of entries an engine may fail, with the reason. Only what pyshacl fails too.
-KNOWN_FAILURES: dict[str, str] = {}
+KNOWN_FAILURES: dict[str, str] = {
+    "core/property/uniqueLang-002": 'pyshacl treats sh:uniqueLang "1"^^xsd:boolean as true (the suite: '
+    "only true activates it); the compiled engine declines the shapes (Oxigraph rewrites the literal)",
+    "sparql/pre-binding/shapesGraph-001": "pyshacl does not support $shapesGraph; kg says so (exit 2) "
+    "and the compiled engine declines it",
+}
 
 # A sample run through the command line in a fresh process (every folder, both kinds of result).
 CLI_SAMPLE = (
@@ -38,7 +43,7 @@ CLI_SAMPLE = (
     "core/misc/severity-002",
     "sparql/node/sparql-001",
     "sparql/pre-binding/pre-binding-006",
-    "sparql/component/nodeValidator-001",
+    "sparql/component/validator-001",
     "core/node/minInclusive-001",
 )
 
@@ -86,6 +91,8 @@ def test_compiled_answer_is_right_or_declined(entry: Entry) -> None:
         with pytest.raises(kg.InputError):
             _validate(entry, "oxigraph")
         return
+    if entry.name in KNOWN_FAILURES:
+        pytest.xfail(KNOWN_FAILURES[entry.name])
     report = _validate(entry, "oxigraph")
     want, constraint = expected(entry)
     got = actual(report.turtle(), constraint)
@@ -121,13 +128,16 @@ def test_command_line(name: str) -> None:
         assert run.stderr.startswith("kg: error: ") and run.stderr.count("\n") == 1, run.stderr
         return
     want, constraint = expected(entry)
-    violations = any(dict(key)[str(SH_SEVERITY)] == ("iri", SH_VIOLATION) for key in want.results)
-    assert run.returncode == (1 if violations else 0), run.stderr
+    # kg's exit policy: 1 if any result is neither sh:Warning nor sh:Info (custom severities fail)
+    failing = any(
+        dict(key)[SH_SEVERITY] not in (("iri", SH + "Warning"), ("iri", SH + "Info")) for key in want.results
+    )
+    assert run.returncode == (1 if failing else 0), run.stderr
     assert actual(run.stdout, constraint) == want
 
 
-SH_SEVERITY = "http://www.w3.org/ns/shacl#resultSeverity"
-SH_VIOLATION = "http://www.w3.org/ns/shacl#Violation"
+SH = "http://www.w3.org/ns/shacl#"
+SH_SEVERITY = SH + "resultSeverity"
 
 
 def test_known_failures_are_suite_entries() -> None:

@@ -587,7 +587,8 @@ class _Compiler:
                 value = f"({v.value} AS ?value)" if v.value not in (None, "?value") else (v.value or "")
                 path_var = f"({v.path} AS ?path)" if v.path else ""
                 more = " ".join((*outer, *v.extra))
-                query = f"SELECT DISTINCT ?this {value} {path_var} {more} WHERE {{ {focus('?this')} {v.pattern} }}"
+                head = " ".join(("SELECT DISTINCT ?this", value, path_var, more))
+                query = f"{head} WHERE {{ {focus('?this')} {v.pattern} }}"
             out.append(Check(shape, result_path, severity, component, messages, query))
         focus_query = f"SELECT DISTINCT ?this WHERE {{ {focus('?this')} }}"
         out.extend(self.sparql(shape, focus_query, severity, messages))
