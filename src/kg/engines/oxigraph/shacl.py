@@ -614,6 +614,11 @@ def _const(term: object) -> str:
     return str(term)
 
 
+def _name(shape: object) -> str:
+    """A shape's IRI, or ``_:label`` for a blank node."""
+    return shape.value if isinstance(shape, ox.NamedNode) else str(shape)
+
+
 def _integer(term: object) -> int:
     if not isinstance(term, ox.Literal) or not re.fullmatch(r"[+-]?\d+", term.value):
         raise Unsupported(f"not an integer: {term}")
@@ -705,9 +710,9 @@ def compile_shapes(store: ox.Store, graph: ox.NamedNode) -> Compiled:
 
             checks = compiler.checks(shape, focus, ox.NamedNode(f"{SH}Violation"), {})
         except Unsupported as err:
-            out.declined[str(shape)] = str(err)
+            out.declined[_name(shape)] = str(err)
             continue
-        out.compiled.append(str(shape))
+        out.compiled.append(_name(shape))
         out.checks.extend(checks)
     return out
 
