@@ -80,14 +80,15 @@ def test_fast_report_turtle_is_a_shacl_report() -> None:
 
 
 def test_shapes_the_compiler_does_not_cover_fall_back_to_pyshacl(tmp_path: Path) -> None:
-    shapes = tmp_path / "closed.ttl"
+    shapes = tmp_path / "optional.ttl"
     shapes.write_text("""@prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix mi: <https://w3id.org/initiatieven/def/> .
-<urn:x:GoalShape> a sh:NodeShape ; sh:targetClass mi:Goal ; sh:closed true ;
-    sh:ignoredProperties ( <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> ) .
+<urn:x:GoalShape> a sh:NodeShape ; sh:targetClass mi:Goal ;
+    sh:sparql [ sh:select "SELECT $this WHERE { OPTIONAL { $this <urn:x:none> ?x } FILTER (!bound(?x)) }" ] .
 """)
     report = kg.load().validate([shapes])
     assert report.engine == "rdflib"
+    assert set(report.declined) == {"urn:x:GoalShape"} and report.compiled == []
     assert not report.conforms and {f.shape for f in report.findings} == {"urn:x:GoalShape"}
 
 

@@ -81,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="use these RDF files instead of the bundled data",
     )
+    data.add_argument(
+        "--base",
+        metavar="IRI",
+        help="resolve relative IRIs in the files against IRI (default: each file's own file:// IRI)",
+    )
     engine = argparse.ArgumentParser(add_help=False)
     engine.add_argument(
         "--engine",
@@ -280,7 +285,7 @@ def _info(args: argparse.Namespace) -> int:
     from kg.core.queries import stored
     from kg.graph import KnowledgeGraph
 
-    kg = KnowledgeGraph.load(args.data)
+    kg = KnowledgeGraph.load(args.data, base=getattr(args, "base", None))
     counts = kg.query(
         """PREFIX mi: <https://w3id.org/initiatieven/def/>
         PREFIX tooi: <https://identifier.overheid.nl/tooi/def/ont/>
@@ -311,7 +316,7 @@ def _validate(args: argparse.Namespace) -> int:
 
     files = list(args.files or []) + list(args.data or [])
     with progress(f"validating with {args.engine}"):
-        graph = load(files or None, args.engine)
+        graph = load(files or None, args.engine, base=getattr(args, "base", None))
         report = graph.validate(args.shapes, engine=args.engine)
     text = {"text": lambda: report.text(args.lang), "turtle": report.turtle, "json": report.json}
     _write(text[args.format]().encode(), args.output)
@@ -343,7 +348,7 @@ def _query(args: argparse.Namespace) -> int:
     if args.engine == "rdflib" and args.endpoint:
         raise UsageError("--engine and --endpoint do not go together (the endpoint is the engine)")
     with progress("loading and inferring"):
-        kg = load(args.data, args.engine)
+        kg = load(args.data, args.engine, base=getattr(args, "base", None))
         if stored.inference and not args.no_infer and not args.endpoint:
             kg.infer(args.reasoner if args.engine == "oxigraph" else "owlrl")
     if args.endpoint:
@@ -361,7 +366,7 @@ def _export(args: argparse.Namespace) -> int:
     from kg.graph import KnowledgeGraph
     from kg.publish.export import serialize
 
-    kg = KnowledgeGraph.load(args.data)
+    kg = KnowledgeGraph.load(args.data, base=getattr(args, "base", None))
     if args.format in ("graphml", "gexf"):
         from kg.views.figures import graph_bytes
 
@@ -419,7 +424,7 @@ def _release(args: argparse.Namespace) -> int:
 
     files = release(
         args.out,
-        KnowledgeGraph.load(args.data),
+        KnowledgeGraph.load(args.data, base=getattr(args, "base", None)),
         base_url=args.base_url,
         force=args.force,
         progress=terminal_progress(),
@@ -433,7 +438,7 @@ def _push(args: argparse.Namespace) -> int:
     from kg.stores.remote import push
 
     count = push(
-        KnowledgeGraph.load(args.data),
+        KnowledgeGraph.load(args.data, base=getattr(args, "base", None)),
         args.endpoint,
         args.graph,
         inferred=not args.no_inferred,
@@ -495,7 +500,7 @@ def _plot(args: argparse.Namespace) -> int:
     fmt = output.suffix.lstrip(".").lower()
     if fmt not in ("png", "svg"):
         raise UsageError(f"-o {output}: the file name must end in .png or .svg")
-    figure = plot(KnowledgeGraph.load(args.data), args.kind, args.lang)
+    figure = plot(KnowledgeGraph.load(args.data, base=getattr(args, "base", None)), args.kind, args.lang)
     _write(figure_bytes(figure, fmt), output)
     print(f"kg: wrote {output}", file=sys.stderr)
     return EXIT_OK

@@ -55,13 +55,16 @@ class KnowledgeGraph:
         data: Sequence[str | Path] | None = None,
         ontology: Sequence[str | Path] | None = None,
         engine: str = "oxigraph",
+        base: str | None = None,
     ) -> KnowledgeGraph:
-        """Load the bundled ontology and data, or the given files instead of either."""
+        """Load the bundled ontology and data, or the given files instead of either.
+
+        Relative IRIs resolve against each file's ``file://`` IRI, or against ``base`` if given."""
         ontology_files = [Path(p) for p in ontology] if ontology else bundle.ontology_files()
         data_files = [Path(p) for p in data] if data else bundle.data_files()
         backend = _engine(engine)
-        backend.load(ontology_files, ONTOLOGY_GRAPH)
-        backend.load(data_files, DATA_GRAPH)
+        backend.load(ontology_files, ONTOLOGY_GRAPH, base)
+        backend.load(data_files, DATA_GRAPH, base)
         return cls(backend, ontology_files, data_files)
 
     @property
@@ -211,11 +214,12 @@ class KnowledgeGraph:
         if engine is None or engine == self.engine.name:
             return self.engine.validate(files)
         other = _engine(engine, "validation engine")
+        base = getattr(self.engine, "base", None)
         if isinstance(other, OxigraphEngine):
-            other.load(self.ontology_files, ONTOLOGY_GRAPH)
-            other.load(self.data_files, DATA_GRAPH)
+            other.load(self.ontology_files, ONTOLOGY_GRAPH, base)
+            other.load(self.data_files, DATA_GRAPH, base)
             return other.validate(files)
-        return validate_graph(self.to_rdflib(), files)
+        return validate_graph(self.to_rdflib(), files, base)
 
 
 def resolve(query: str | StoredQuery) -> StoredQuery:
@@ -227,10 +231,13 @@ def resolve(query: str | StoredQuery) -> StoredQuery:
     return queries.get(query)
 
 
-def load(data: Sequence[str | Path] | None = None, engine: str = "oxigraph") -> KnowledgeGraph:
+def load(
+    data: Sequence[str | Path] | None = None, engine: str = "oxigraph", base: str | None = None
+) -> KnowledgeGraph:
     """Load the bundled ontology with the bundled data (or the given data files).
 
     ``engine="oxigraph"`` (the default, faster at every size measured) or ``"rdflib"``, the reference
-    path (rdflib, owlrl, pyshacl; see :mod:`kg.engines.reference`).
+    path (rdflib, owlrl, pyshacl; see :mod:`kg.engines.reference`). Relative IRIs in the files
+    resolve against each file's ``file://`` IRI, or against ``base``.
     """
-    return KnowledgeGraph.load(data, engine=engine)
+    return KnowledgeGraph.load(data, engine=engine, base=base)

@@ -33,15 +33,34 @@ class Finding:
         return f"{self.severity}: {shorten(self.focus)}{path}: {message} [{shorten(self.shape)}]"
 
 
+def severity_name(iri: str) -> str:
+    """``Violation``, ``Warning`` or ``Info`` for SHACL's severities; any other IRI in full."""
+    return iri.removeprefix(SH) if iri.startswith(SH) else iri
+
+
+def policy_conforms(findings: list[Finding]) -> bool:
+    """kg's verdict (and exit status): no result other than a sh:Warning or sh:Info.
+
+    The W3C report's ``sh:conforms`` is stricter, as SHACL 3.6.1 says: false with any result.
+    A custom severity counts as failing."""
+    return all(f.severity in ("Warning", "Info") for f in findings)
+
+
 @dataclass
 class ValidationReport:
-    """Whether the data conforms (no violations), and every result."""
+    """Whether the data conforms (no result other than warnings and infos), and every result.
+
+    ``compiled`` and ``declined`` say which shapes the compiled engine translated itself and which
+    it handed to pyshacl, with the reason (both empty on the rdflib engine)."""
 
     conforms: bool
     findings: list[Finding]
     graph: object = None  # the rdflib report graph (pyshacl), or None
     engine: str = "rdflib"
     _results: list = field(default_factory=list, repr=False)  # (check, focus, path, value) terms
+    describe: object = field(default=None, repr=False)  # blank node -> its triples (compiled path)
+    compiled: list[str] = field(default_factory=list)
+    declined: dict[str, str] = field(default_factory=dict)
 
     def count(self, severity: str) -> int:
         """How many results have ``severity`` (Violation, Warning or Info)."""
@@ -61,7 +80,7 @@ class ValidationReport:
         """The W3C SHACL validation report graph in Turtle."""
         if self.graph is not None:
             return self.graph.serialize(format="turtle")
-        return report_turtle(self.conforms, self._results)
+        return report_turtle(self._results, self.describe)
 
     def json(self) -> str:
         """The report as JSON: conforms and a list of results."""
@@ -90,16 +109,18 @@ def substitute(messages: dict[str, str], focus: object, value: object) -> dict[s
     }
 
 
-def report_turtle(conforms: bool, results: list) -> str:
-    """A W3C SHACL validation report (section 3.6) for compiled-query results, in Turtle."""
+def report_turtle(results: list, describe: object = None) -> str:
+    """A W3C SHACL validation report (section 3.6) for compiled-query results, in Turtle: conforms
+    only without any result (3.6.1); blank nodes that results name come with their triples."""
     sh = lambda name: ox.NamedNode(SH + name)  # noqa: E731
     rdf_type = ox.NamedNode(RDF_TYPE)
     boolean = ox.NamedNode(XSD + "boolean")
     report = ox.BlankNode()
     triples = [
         ox.Triple(report, rdf_type, sh("ValidationReport")),
-        ox.Triple(report, sh("conforms"), ox.Literal(str(conforms).lower(), datatype=boolean)),
+        ox.Triple(report, sh("conforms"), ox.Literal(str(not results).lower(), datatype=boolean)),
     ]
+    blank = []
     for check, focus, path, value in results:
         node = ox.BlankNode()
         triples += [
@@ -107,8 +128,13 @@ def report_turtle(conforms: bool, results: list) -> str:
             ox.Triple(node, rdf_type, sh("ValidationResult")),
             ox.Triple(node, sh("focusNode"), focus),
             ox.Triple(node, sh("sourceShape"), check.shape),
-            ox.Triple(node, sh("resultSeverity"), sh(check.severity)),
-            ox.Triple(node, sh("sourceConstraintComponent"), sh(check.component)),
+            ox.Triple(node, sh("resultSeverity"), check.severity),
+            ox.Triple(node, sh("sourceConstraintComponent"), check.component),
+        ]
+        if check.constraint is not None:
+            triples.append(ox.Triple(node, sh("sourceConstraint"), check.constraint))
+        blank += [
+            t for t in (focus, value, path, check.shape, check.constraint) if isinstance(t, ox.BlankNode)
         ]
         if path is not None:
             triples.append(ox.Triple(node, sh("resultPath"), path))
@@ -117,4 +143,7 @@ def report_turtle(conforms: bool, results: list) -> str:
         for lang, text in substitute(check.message, focus, value).items():
             message = ox.Literal(text, language=lang) if lang else ox.Literal(text)
             triples.append(ox.Triple(node, sh("resultMessage"), message))
+    if describe is not None:
+        extra = {t for node in set(blank) for t in describe(node)}
+        triples += sorted(extra, key=str)
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={"sh": SH, **PREFIXES}).decode()

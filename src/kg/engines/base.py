@@ -26,8 +26,10 @@ class Engine(Protocol):
     name: str
     reasoner: str | None  # the reasoner whose triples the inferred graph holds, or None
 
-    def load(self, files: Sequence[Path], graph: str) -> None:
-        """Parse ``files`` into the named graph ``graph``; InputError names a bad file and line."""
+    def load(self, files: Sequence[Path], graph: str, base: str | None = None) -> None:
+        """Parse ``files`` into the named graph ``graph``; InputError names a bad file and line.
+
+        Relative IRIs resolve against each file's ``file://`` IRI, or against ``base``."""
 
     def triples(self, graph: str) -> list[ox.Triple]:
         """The triples of one named graph."""

@@ -16,12 +16,23 @@ import pyoxigraph as ox
 
 from kg.core.errors import InputError, QueryError, UsageError
 from kg.core.federation import refuse_service
+from kg.core.loading import base_iri, rdf_format, refuse_remote
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.report import ValidationReport
 from kg.core.results import Result
 from kg.engines.base import bounded
 from kg.engines.convert import to_ox, to_ox_triple
 from kg.engines.validation import validate_graph
+
+_RDFLIB_FORMATS = {
+    ox.RdfFormat.TURTLE: "turtle",
+    ox.RdfFormat.N_TRIPLES: "nt",
+    ox.RdfFormat.N3: "n3",
+    ox.RdfFormat.RDF_XML: "xml",
+    ox.RdfFormat.JSON_LD: "json-ld",
+    ox.RdfFormat.TRIG: "trig",
+    ox.RdfFormat.N_QUADS: "nquads",
+}
 
 
 class RdflibEngine:
@@ -34,6 +45,7 @@ class RdflibEngine:
 
         self.graphs: dict[str, rdflib.Graph] = {}
         self.reasoner: str | None = None
+        self.base: str | None = None
         self._unions: dict[tuple[str, ...], rdflib.Graph] = {}  # emptied whenever a graph changes
 
     def _graph(self, name: str) -> object:
@@ -43,14 +55,18 @@ class RdflibEngine:
             self.graphs[name] = rdflib.Graph(identifier=rdflib.URIRef(name))
         return self.graphs[name]
 
-    def load(self, files: Sequence[Path], graph: str) -> None:
+    def load(self, files: Sequence[Path], graph: str, base: str | None = None) -> None:
         self._unions.clear()
+        self.base = base
         target = self._graph(graph)
-        for path in files:
-            if not Path(path).is_file():
+        for path in map(Path, files):
+            if not path.is_file():
                 raise InputError(f"{path}: no such file")
+            refuse_remote(path)
             try:
-                target.parse(path)
+                target.parse(
+                    path, publicID=base_iri(path, base), format=_RDFLIB_FORMATS.get(rdf_format(path))
+                )
             except Exception as err:  # rdflib raises many types; report the file, one line
                 raise InputError(f"{path}: invalid RDF: {' '.join(str(err).split())}") from None
 
@@ -67,8 +83,13 @@ class RdflibEngine:
             return self._unions[key]
         union = self._unions[key] = rdflib.Graph()
         for name in graphs:
-            for triple in self.graphs.get(name, ()):
+            part = self.graphs.get(name)
+            if part is None:
+                continue
+            for triple in part:
                 union.add(triple)
+            for prefix, namespace in part.namespaces():  # the files' own prefixes, as rdflib parsed them
+                union.bind(prefix, namespace, override=False)
         for prefix, namespace in PREFIXES.items():
             union.bind(prefix, namespace, override=True)
         return union
@@ -127,7 +148,7 @@ class RdflibEngine:
         return Result("CONSTRUCT", triples=triples, truncated=cut)
 
     def validate(self, shapes: Sequence[Path] | None = None) -> ValidationReport:
-        return validate_graph(self._union([ONTOLOGY_GRAPH, DATA_GRAPH]), shapes)
+        return validate_graph(self._union([ONTOLOGY_GRAPH, DATA_GRAPH]), shapes, self.base)
 
     def to_rdflib(self, graphs: Sequence[str]) -> object:
         return self._union(list(graphs))

@@ -11,7 +11,8 @@ Two engines give the same results (a test compares them):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,21 +20,22 @@ import pyoxigraph as ox
 
 from kg.core import bundle
 from kg.core.errors import InputError
-from kg.core.loading import load_files
+from kg.core.loading import Exact, load_files
 from kg.core.namespaces import SH
-from kg.core.report import Finding, ValidationReport, substitute
+from kg.core.report import Finding, ValidationReport, policy_conforms, severity_name, substitute
 
 _SHAPES = ox.NamedNode("urn:x-kg:shapes")
 
 
-def shapes_graph(paths: Sequence[str | Path] | None = None) -> object:
-    """The SHACL shapes as an rdflib graph (bundled shapes unless ``paths`` are given)."""
+def shapes_graph(paths: Sequence[str | Path] | None = None, base: str | None = None) -> object:
+    """The SHACL shapes as an rdflib graph (bundled shapes unless ``paths`` are given), with every
+    literal as written."""
     import rdflib
 
+    store, exact = _shapes_store(paths, base)
+    quads = exact.quads(store.quads_for_pattern(None, None, None, _SHAPES))
     graph = rdflib.Graph()
-    graph.parse(
-        data=_shapes_store(paths).dump(format=ox.RdfFormat.N_TRIPLES, from_graph=_SHAPES), format="nt"
-    )
+    graph.parse(data=ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES), format="nt")
     return graph
 
 
@@ -66,26 +68,141 @@ def _parse_each_sparql_query_once() -> Iterator[None]:
         processor.SPARQLProcessor.query = original
 
 
-def _shapes_store(shapes: Sequence[str | Path] | None) -> ox.Store:
-    files = [Path(p) for p in shapes] if shapes else bundle.shapes_files()
-    store = ox.Store()
-    load_files(store, files, _SHAPES)
-    return store
+def validate_compiled(
+    store: ox.Store,
+    graphs: Sequence[ox.NamedNode],
+    exact: Exact,
+    shapes: Sequence[str | Path] | None,
+    base: str | None,
+    fallback: Callable[[], object],
+) -> ValidationReport:
+    """Validate the union of ``graphs`` in ``store`` with the shapes compiled to SPARQL.
 
-
-def validate_store(
-    store: ox.Store, graphs: Sequence[ox.NamedNode], shapes: Sequence[str | Path] | None = None
-) -> ValidationReport | None:
-    """Validate the union of ``graphs`` with the shapes compiled to SPARQL; None if they cannot be."""
+    The compiler translates what it can translate exactly; if it declines a shape (or the data has
+    literals the store does not keep as written), pyshacl validates ``fallback()`` (an rdflib copy)
+    instead, and the report lists what was compiled and what was declined, with the reason.
+    """
     from kg.engines.oxigraph.shacl import Unsupported, compile_shapes, run
 
-    try:
-        results = list(run(compile_shapes(_shapes_store(shapes), _SHAPES), store, graphs))
-    except Unsupported:
-        return None
+    shapes_store, shapes_exact = _shapes_store(shapes, base)
+    check_shapes(shapes_store, _where(shapes))
+    compiled = compile_shapes(shapes_store, _SHAPES)
+    if shapes_exact or exact:
+        reason = f"literal {(shapes_exact or exact).example()} is not kept as written by Oxigraph"
+        compiled.declined = {s: reason for s in [*compiled.compiled, *compiled.declined]}
+        compiled.compiled = []
+    if not compiled.declined:
+        try:
+            results = list(run(compiled.checks, store, graphs))
+        except Unsupported as err:
+            compiled.declined = {s: str(err) for s in compiled.compiled}
+            compiled.compiled = []
+        else:
+            describe = _describer([(store, graphs), (shapes_store, [_SHAPES])])
+            report = _compiled_report(results, describe)
+            report.compiled, report.declined = compiled.compiled, {}
+            return report
+    report = validate_graph(fallback(), shapes, base)
+    report.compiled, report.declined = compiled.compiled, compiled.declined
+    return report
+
+
+def _where(shapes: Sequence[str | Path] | None) -> str:
+    return ", ".join(map(str, shapes or [])) or "bundled shapes"
+
+
+def _shapes_store(shapes: Sequence[str | Path] | None, base: str | None = None) -> tuple[ox.Store, object]:
+    files = [Path(p) for p in shapes] if shapes else bundle.shapes_files()
+    store = ox.Store()
+    exact = load_files(store, files, _SHAPES, base)
+    return store, exact
+
+
+def check_shapes(store: ox.Store, where: str) -> None:
+    """Refuse SPARQL that SHACL rejects (section 5.2.1, before any engine runs it: no SERVICE
+    request ever leaves kg), and sh:prefixes that point outside the shapes graph (never fetched)."""
+    from kg.engines.sparql_text import rejected
+
+    sh = lambda name: ox.NamedNode(SH + name)  # noqa: E731
+    for key, prebound in (
+        ("select", {"this", "shapesGraph", "currentShape", "PATH"}),
+        ("ask", {"this", "shapesGraph", "currentShape", "value", "PATH"}),
+    ):
+        for quad in store.quads_for_pattern(None, sh(key), None, _SHAPES):
+            holder = quad.subject
+            params = {
+                p.object.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+                for comp in store.quads_for_pattern(None, sh("validator"), holder, _SHAPES)
+                for param in store.quads_for_pattern(comp.subject, sh("parameter"), None, _SHAPES)
+                for p in store.quads_for_pattern(param.object, sh("path"), None, _SHAPES)
+            }
+            why = rejected(quad.object.value, prebound | params)
+            if why:
+                raise InputError(f"{where}: {why}: in the query of {holder}")
+            for prefixes in store.quads_for_pattern(holder, sh("prefixes"), None, _SHAPES):
+                _check_prefixes(store, prefixes.object, where, quad.object.value)
+
+
+def _check_prefixes(store: ox.Store, source: object, where: str, query: str) -> None:
+    """A prefix the query uses but nothing declares, where a prefixes node or import is not in the
+    shapes graph, is an error naming that node: kg does not fetch it."""
+    from kg.engines.sparql_text import skeleton
+
+    owl_imports = ox.NamedNode("http://www.w3.org/2002/07/owl#imports")
+    todo, seen, missing, declared = [source], set(), [], set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if not any(True for _ in store.quads_for_pattern(node, None, None, _SHAPES)):
+            missing.append(node)
+        for decl in store.quads_for_pattern(node, sh_("declare"), None, _SHAPES):
+            declared |= {
+                q.object.value for q in store.quads_for_pattern(decl.object, sh_("prefix"), None, _SHAPES)
+            }
+        todo.extend(q.object for q in store.quads_for_pattern(node, owl_imports, None, _SHAPES))
+    text = skeleton(query)
+    declared |= set(re.findall(r"PREFIX\s+([\w.-]*):", text, re.I))
+    used = set(re.findall(r"(?<![\w?$:])([A-Za-z][\w.-]*|):[A-Za-z_0-9]", text))
+    for node in missing:
+        if used - declared:
+            raise InputError(
+                f"{where}: the prefixes of {node.value if isinstance(node, ox.NamedNode) else node} are not "
+                "in the shapes graph (kg does not fetch sh:prefixes or owl:imports from the network)"
+            )
+
+
+def sh_(name: str) -> ox.NamedNode:
+    return ox.NamedNode(SH + name)
+
+
+def _describer(sources: list) -> object:
+    """A function: a blank node -> the triples reachable from it (its concise bounded description)
+    in the first of ``sources`` (store, graphs) that has it."""
+
+    def describe(node: object) -> list[ox.Triple]:
+        out, todo, seen = [], [node], set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            for store, graphs in sources:
+                found = [q.triple for g in graphs for q in store.quads_for_pattern(current, None, None, g)]
+                if found:
+                    out += found
+                    todo += [t.object for t in found if isinstance(t.object, ox.BlankNode)]
+                    break
+        return out
+
+    return describe
+
+
+def _compiled_report(results: list, describe: object) -> ValidationReport:
     findings = sorted(
         Finding(
-            severity=check.severity,
+            severity=severity_name(check.severity.value),
             focus=focus.value,
             path=None if path is None else path.value,
             shape=check.shape.value,
@@ -94,27 +211,33 @@ def validate_store(
         )
         for check, focus, path, value in results
     )
-    conforms = not any(f.severity == "Violation" for f in findings)
-    return ValidationReport(conforms, findings, None, "oxigraph", results)
+    return ValidationReport(policy_conforms(findings), findings, None, "oxigraph", results, describe=describe)
 
 
-def validate_graph(data: object, shapes: Sequence[str | Path] | None = None) -> ValidationReport:
+def validate_graph(
+    data: object, shapes: Sequence[str | Path] | None = None, base: str | None = None
+) -> ValidationReport:
     """Validate an rdflib graph against the shapes (the bundled ones unless ``shapes`` are given)."""
     import pyshacl
     import rdflib
     from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
 
-    shacl = shapes_graph(shapes)
+    store, _ = _shapes_store(shapes, base)
+    where = _where(shapes)
+    check_shapes(store, where)
+    shacl = shapes_graph(shapes, base)
     logging.getLogger("pyshacl-validate").disabled = True  # kg reports errors itself, once
     try:
         with _parse_each_sparql_query_once():
-            conforms, report, _ = pyshacl.validate(
-                data, shacl_graph=shacl, inference="none", allow_warnings=True, allow_infos=True
-            )
+            _, report, text = pyshacl.validate(data, shacl_graph=shacl, inference="none")
     except (ShapeLoadError, ConstraintLoadError, ReportableRuntimeError) as err:
-        where = ", ".join(map(str, shapes or [])) or "bundled shapes"
         message = " ".join(str(getattr(err, "message", err)).split())
         raise InputError(f"{where}: invalid SHACL shapes: {message}") from None
+    except NotImplementedError as err:
+        raise InputError(f"{where}: not supported by pyshacl: {' '.join(str(err).split())}") from None
+    if not isinstance(report, rdflib.Graph):  # pyshacl's ValidationFailure
+        message = " ".join(str(getattr(report, "message", text)).split())
+        raise InputError(f"{where}: invalid SHACL shapes: {message}")
     sh = rdflib.Namespace(SH)
     findings = []
     for result in report.subjects(rdflib.RDF.type, sh.ValidationResult):
@@ -131,7 +254,7 @@ def validate_graph(data: object, shapes: Sequence[str | Path] | None = None) -> 
             messages = own or messages
         findings.append(
             Finding(
-                severity=one(sh.resultSeverity).rsplit("#", 1)[-1],
+                severity=severity_name(one(sh.resultSeverity)),
                 focus=one(sh.focusNode),
                 path=one(sh.resultPath),
                 shape=one(sh.sourceShape),
@@ -139,4 +262,37 @@ def validate_graph(data: object, shapes: Sequence[str | Path] | None = None) -> 
                 message=messages,
             )
         )
-    return ValidationReport(bool(conforms), sorted(findings), report, "rdflib")
+    _describe_blank_nodes(report, [data, shacl])
+    return ValidationReport(policy_conforms(findings), sorted(findings), report, "rdflib")
+
+
+def _describe_blank_nodes(report: object, sources: list) -> None:
+    """Copy into ``report`` the triples reachable from each blank node a result names (focus node,
+    value, path, shape), so that the report says what the node is (SHACL 3.6.2)."""
+    import rdflib
+
+    sh = rdflib.Namespace(SH)
+    keys = (sh.focusNode, sh.value, sh.resultPath, sh.sourceShape, sh.sourceConstraint)
+    todo = [
+        o
+        for r in report.subjects(rdflib.RDF.type, sh.ValidationResult)
+        for k in keys
+        for o in report.objects(r, k)
+        if isinstance(o, rdflib.BNode)
+    ]
+    seen = set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if (node, None, None) in report:
+            continue  # pyshacl copied it (result paths)
+        for source in sources:
+            found = list(source.triples((node, None, None)))
+            if found:
+                for triple in found:
+                    report.add(triple)
+                    if isinstance(triple[2], rdflib.BNode):
+                        todo.append(triple[2])
+                break

@@ -9,14 +9,14 @@ import pyoxigraph as ox
 
 from kg.core.errors import QueryError
 from kg.core.federation import refuse_service
-from kg.core.loading import load_files
+from kg.core.loading import Exact, load_files
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.report import ValidationReport
 from kg.core.results import Result
 from kg.engines.base import bounded
 from kg.engines.convert import to_rdflib_graph
 from kg.engines.oxigraph import inference
-from kg.engines.validation import validate_graph, validate_store
+from kg.engines.validation import validate_compiled
 
 ONTOLOGY, DATA, INFERRED = (ox.NamedNode(g) for g in (ONTOLOGY_GRAPH, DATA_GRAPH, INFERRED_GRAPH))
 
@@ -29,12 +29,17 @@ class OxigraphEngine:
     def __init__(self, store: ox.Store | None = None):
         self.store = store if store is not None else ox.Store()
         self.reasoner: str | None = None
+        self.exact = Exact()  # the literals Oxigraph would rewrite, as written (see kg.core.loading)
+        self.base: str | None = None
 
-    def load(self, files: Sequence[Path], graph: str) -> None:
-        load_files(self.store, files, ox.NamedNode(graph))
+    def load(self, files: Sequence[Path], graph: str, base: str | None = None) -> None:
+        self.base = base
+        load_files(self.store, files, ox.NamedNode(graph), base, self.exact)
 
     def triples(self, graph: str) -> list[ox.Triple]:
-        return [q.triple for q in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
+        """The triples of one named graph, every literal as it was written."""
+        quads = self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+        return [q.triple for q in self.exact.quads(quads)]
 
     def infer(self, reasoner: str | None = None) -> int:
         reasoner = reasoner or "rules"
@@ -79,10 +84,14 @@ class OxigraphEngine:
 
     def validate(self, shapes: Sequence[Path] | None = None) -> ValidationReport:
         """SHACL compiled to SPARQL on the store; pyshacl for shapes the compiler declines."""
-        report = validate_store(self.store, [ONTOLOGY, DATA], shapes)
-        if report is not None:
-            return report
-        return validate_graph(self.to_rdflib([ONTOLOGY_GRAPH, DATA_GRAPH]), shapes)
+        return validate_compiled(
+            self.store,
+            [ONTOLOGY, DATA],
+            self.exact,
+            shapes,
+            self.base,
+            lambda: self.to_rdflib([ONTOLOGY_GRAPH, DATA_GRAPH]),
+        )
 
     def to_rdflib(self, graphs: Sequence[str]) -> object:
         return to_rdflib_graph(t for g in graphs for t in self.triples(g))
