@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 
 import kg
-from kg.bundle import root as bundle_root
 from kg.cli import main
-from kg.files import JOURNAL, write_many
+from kg.core.bundle import root as bundle_root
+from kg.core.files import JOURNAL, write_many
+from kg.core.namespaces import ID
 from kg.graph import DATA
-from kg.intake import COLUMNS, import_csv
-from kg.namespaces import ID
+from kg.steward.intake import COLUMNS, import_csv
 
 NEW = (
     "linde,Buurttuin De Linde,De Linde,Dordrecht,stichting,buurttuin;groenbeheer,aanbesteden,1250,,2019,"
@@ -185,7 +185,7 @@ def test_data_folder_given_with_data_finishes_its_journal(
 
 def test_stale_temporary_files_are_cleaned(project: Path, tmp_path: Path, capsys) -> None:
     data = project / "data"
-    stale = data / "initiatieven" / ".08-crabbehoeve.ttl.k2j4h1.tmp"
+    stale = data / "initiatieven" / ".08-crabbehoeve.ttl.k2j4h1x9.tmp"
     stale.write_text("left by a killed kg")
     mine = data / "notities.tmp"  # not a name kg gives its temporary files: not kg's to remove
     mine.write_text("the steward's own")

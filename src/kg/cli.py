@@ -26,6 +26,7 @@ PLOTS = ("network", "cooccurrence", "by-province", "timeline")
 
 EXAMPLES = {
     "info": "example:\n  kg info",
+    "init": "example:\n  kg init register-dordrecht && cd register-dordrecht && kg validate",
     "validate": "examples:\n  kg validate\n  kg validate my-data.ttl --format json\n"
     "  kg validate --shapes extra-shapes.ttl --lang en",
     "queries": "example:\n  kg queries",
@@ -75,11 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument(
         "--data",
-        metavar="FILE",
+        metavar="FILE|DIR",
         action="extend",
         nargs="+",
         type=Path,
-        help="use these RDF files instead of the bundled data",
+        help="use these RDF files (or the RDF files in these folders) instead of the project's data",
     )
     engine = argparse.ArgumentParser(add_help=False)
     engine.add_argument(
@@ -114,7 +115,12 @@ def _parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
-    verb("info", "what is loaded: files, triples, initiatives, queries", data)
+    verb(
+        "info", "what is loaded: the project folder (or the bundled files), files, triples, initiatives", data
+    )
+
+    p = verb("init", "start a project folder: the bundled ontology, shapes, data and queries, and a kg.toml")
+    p.add_argument("dir", metavar="DIR", type=Path, help="the new folder (must not exist, or be empty)")
 
     p = verb(
         "validate",
@@ -196,6 +202,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the data folder to write to (default: data/ of the project folder)",
     )
     p.add_argument("--template", action="store_true", help="print the CSV template and stop")
+    p.add_argument(
+        "--max-size", metavar="MB", type=float, default=100.0, help="largest file read, in MB (default 100)"
+    )
 
     p = verb(
         "release",
@@ -276,6 +285,44 @@ def _params(pairs: Sequence[str]) -> dict[str, str]:
     return params
 
 
+def _check_utf8(argv: Sequence[str]) -> None:
+    """UsageError for an argument that is not valid UTF-8 (Python keeps such bytes as surrogates)."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = arg.encode("utf-8", "surrogateescape")
+            raise UsageError(f"argument {raw!r} is not valid UTF-8 text") from None
+
+
+def _expand_files(args: argparse.Namespace) -> None:
+    """--data and FILE arguments: folders become their RDF files; each file is checked before reading.
+
+    Pending changes in those folders are finished first (kg.core.files.settle); FIFOs, devices and
+    RDF/XML with runaway or external entities are refused here, for both engines.
+    """
+    from kg.core.bundle import expand
+    from kg.core.loading import check_file
+
+    for name in ("data", "files"):
+        given = getattr(args, name, None)
+        if given and args.verb != "fmt":
+            setattr(args, name, expand(given))
+            for path in getattr(args, name):
+                check_file(path)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from kg.core.bundle import init
+
+    target = init(args.dir)
+    print(
+        f"kg: started a project in {target} (kg run there uses its files; kg info shows them)",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def _info(args: argparse.Namespace) -> int:
     from kg.core.queries import stored
     from kg.graph import KnowledgeGraph
@@ -289,12 +336,17 @@ def _info(args: argparse.Namespace) -> int:
         infer=False,
     )
     row = next(iter(counts))
-    from kg.core.bundle import root
+    from kg.core.bundle import find_project, folder, root
     from kg.graph import DATA, ONTOLOGY
 
+    project = find_project()
+    where = (
+        f"project:         {project}" if project else f"bundled files:   {root()} (no project folder here)"
+    )
     lines = [
         f"kg {__version__}",
-        f"bundle:          {root()}",
+        where,
+        *(f"{name + ':':<17}{folder(name)}" for name in ("ontology", "shapes", "data", "queries") if project),
         f"ontology files:  {len(kg.ontology_files)} ({len(kg.triples(ONTOLOGY))} triples)",
         f"data files:      {len(kg.data_files)} ({len(kg.triples(DATA))} triples)",
         f"initiatives:     {row['initiatives']}",
@@ -392,7 +444,9 @@ def _import(args: argparse.Namespace) -> int:
     if args.file is None:
         raise UsageError("kg import needs FILE.csv (or --template)")
     try:
-        result = import_csv(args.file, args.data_dir, dry_run=args.dry_run)
+        result = import_csv(
+            args.file, args.data_dir, dry_run=args.dry_run, max_bytes=int(args.max_size * 1_000_000)
+        )
     except ImportRejected as err:
         for problem in err.errors:
             print(f"kg: {args.file}: {problem}", file=sys.stderr)
@@ -505,12 +559,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = _parser()
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        _check_utf8(argv)
         args = parser.parse_args(argv)
         if args.verb is None:
             parser.print_help()
             return EXIT_OK
+        _expand_files(args)
         handler = {
             "info": _info,
+            "init": _init,
             "validate": _validate,
             "queries": _queries,
             "query": _query,

@@ -56,9 +56,9 @@ class KnowledgeGraph:
         ontology: Sequence[str | Path] | None = None,
         engine: str = "oxigraph",
     ) -> KnowledgeGraph:
-        """Load the bundled ontology and data, or the given files instead of either."""
-        ontology_files = [Path(p) for p in ontology] if ontology else bundle.ontology_files()
-        data_files = [Path(p) for p in data] if data else bundle.data_files()
+        """Load the project's (or bundled) ontology and data, or the given files or folders instead."""
+        ontology_files = bundle.expand(ontology) if ontology else bundle.ontology_files()
+        data_files = bundle.expand(data) if data else bundle.data_files()
         backend = _engine(engine)
         backend.load(ontology_files, ONTOLOGY_GRAPH)
         backend.load(data_files, DATA_GRAPH)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.core import xmlguard
 from kg.core.errors import InputError
+from kg.core.files import regular_file
 
 FORMATS: dict[str, ox.RdfFormat] = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -51,10 +53,18 @@ def load_files(store: ox.Store, paths: Iterable[Path], graph: ox.NamedNode) -> N
         raise
 
 
-def _load_file(store: ox.Store, path: Path, graph: ox.NamedNode) -> None:
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+def check_file(path: Path) -> ox.RdfFormat:
+    """The RDF syntax of ``path`` once it is known to be safe to read: a regular file (no FIFO or
+    device) with a known extension, and for RDF/XML no runaway or external entities (kg.core.xmlguard)."""
+    regular_file(path)
     fmt = rdf_format(path)
+    if fmt == ox.RdfFormat.RDF_XML:
+        xmlguard.check(path)
+    return fmt
+
+
+def _load_file(store: ox.Store, path: Path, graph: ox.NamedNode) -> None:
+    fmt = check_file(path)
     try:
         if fmt in DATASETS:  # every graph of the file into ``graph``
             store.extend(

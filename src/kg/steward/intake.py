@@ -26,8 +26,9 @@ import pyoxigraph as ox
 
 from kg.core import bundle
 from kg.core.errors import InputError
-from kg.core.files import recover, write_many
+from kg.core.files import locked, recover, regular_file, write_many
 from kg.core.namespaces import DEF, ID, PREFIXES, XSD
+from kg.core.spreadsheet import looks_like_formula
 from kg.core.turtle import declared_prefixes, header_comment, serialize
 from kg.graph import KnowledgeGraph
 
@@ -48,6 +49,7 @@ COLUMNS = (
 )
 REQUIRED_FOR_NEW = ("name", "municipality", "source_url", "description_nl", "description_en")
 REMOVE = "-"
+MAX_BYTES = 100_000_000  # a spreadsheet of 100,000 initiatives is about 60 MB
 
 P = {
     name: ox.NamedNode(PREFIXES[prefix] + local)
@@ -132,8 +134,12 @@ class ImportResult:
 # --- reading the file ---------------------------------------------------------------------------
 
 
-def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, str]]], str, str]:
-    """(rows as (spreadsheet row number, cells), encoding, delimiter); InputError if unreadable."""
+def read_rows(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[tuple[int, dict[str, str]]], str, str]:
+    """(rows as (spreadsheet row number, cells), encoding, delimiter); InputError if unreadable.
+
+    Only regular files up to ``max_bytes`` are read (a FIFO would wait forever, /dev/zero never ends).
+    """
+    regular_file(path, max_bytes)
     try:
         raw = Path(path).read_bytes()
     except OSError as err:
@@ -403,14 +409,25 @@ def import_csv(
     data_dir: Path | None = None,
     *,
     dry_run: bool = False,
+    max_bytes: int = MAX_BYTES,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ImportResult:
-    """Import a spreadsheet into ``data_dir`` (default: the project's ``data/``)."""
+    """Import a spreadsheet into ``data_dir`` (default: the project's ``data/``).
+
+    The data folder is locked for the whole import, so that two imports never interleave.
+    """
     data_dir = Path(data_dir) if data_dir else bundle.project_dir() / "data"
     if not data_dir.is_dir():
         raise InputError(f"{data_dir}: no such data folder")
-    recover(data_dir)
-    rows, encoding, delimiter = read_rows(path)
+    with locked(data_dir):
+        recover(data_dir)
+        return _import(path, data_dir, dry_run, max_bytes, now)
+
+
+def _import(
+    path: Path, data_dir: Path, dry_run: bool, max_bytes: int, now: Callable[[], datetime]
+) -> ImportResult:
+    rows, encoding, delimiter = read_rows(path, max_bytes)
     if not rows:
         raise InputError(f"{path}: no rows under the header")
     graph = KnowledgeGraph.load(sorted(data_dir.rglob("*.ttl")))
@@ -423,6 +440,15 @@ def import_csv(
     seen: dict[str, int] = {}
     for number, cells in rows:
         row = _Row(number, cells, known, errors)
+        formulas = [column for column, cell in cells.items() if looks_like_formula(cell) and cell != REMOVE]
+        for column in formulas:
+            row.error(
+                column,
+                f"starts with {cells[column][0]!r} like a spreadsheet formula; kg imports no "
+                "formulas (remove that first character)",
+            )
+        if formulas:
+            continue
         ident = cells.get("identifier") or slug(cells.get("name", ""))
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", ident or ""):
             row.error(
