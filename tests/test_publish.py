@@ -201,7 +201,7 @@ def test_documentation_pages(files: dict[str, bytes], lang: str, words: list[str
 
 
 def test_initiatives_csv(files: dict[str, bytes]) -> None:
-    rows = list(csv.DictReader(io.StringIO(files["initiatives.csv"].decode())))
+    rows = list(csv.DictReader(io.StringIO(files["initiatives.csv"].decode("utf-8-sig"))))
     assert [r["number"] for r in rows] == [str(n) for n in range(1, 12)]
     wattwest = rows[10]
     assert (
