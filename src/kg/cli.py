@@ -456,6 +456,7 @@ def _import(args: argparse.Namespace) -> int:
     if not result.changed:
         print(f"kg: {args.file}: no changes (the data already says this)", file=sys.stderr)
         return EXIT_OK
+    _write(result.report().encode(), None)
     verb = "would write" if args.dry_run else "wrote"
     names = [str(p) for p in result.files]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")

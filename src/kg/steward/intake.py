@@ -27,7 +27,7 @@ import pyoxigraph as ox
 from kg.core import bundle
 from kg.core.errors import InputError
 from kg.core.files import locked, recover, regular_file, write_many
-from kg.core.namespaces import DEF, ID, PREFIXES, XSD
+from kg.core.namespaces import DEF, ID, PREFIXES, PROV, RDF, XSD
 from kg.core.spreadsheet import looks_like_formula
 from kg.core.turtle import declared_prefixes, header_comment, serialize
 from kg.graph import KnowledgeGraph
@@ -77,6 +77,10 @@ P = {
         "influenced": ("prov", "wasInfluencedBy"),
         "notation": ("skos", "notation"),
         "inScheme": ("skos", "inScheme"),
+        "rdfSubject": ("rdf", "subject"),
+        "rdfPredicate": ("rdf", "predicate"),
+        "rdfObject": ("rdf", "object"),
+        "generated": ("prov", "wasGeneratedBy"),
         "cbs": ("mi", "cbsCode"),
     }.items()
 }
@@ -87,7 +91,8 @@ C = {
         "SourcePassage": DEF + "SourcePassage",
         "Import": DEF + "DataImport",
         "Quantity": "https://schema.org/QuantitativeValue",
-        "Entity": "http://www.w3.org/ns/prov#Entity",
+        "Entity": PROV + "Entity",
+        "Statement": RDF + "Statement",
     }.items()
 }
 
@@ -125,10 +130,19 @@ class ImportResult:
     files: dict[Path, bytes] = field(default_factory=dict)
     encoding: str = "utf-8"
     delimiter: str = ","
+    changes: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # (column, old, new)
 
     @property
     def changed(self) -> bool:
         return bool(self.files)
+
+    def report(self) -> str:
+        """Per initiative, each field that changes with its old and new value (the kg diff view)."""
+        lines = []
+        for ident, changes in self.changes.items():
+            lines.append(f"{ident} ({'new' if ident in self.created else 'updated'})")
+            lines += [f"  {column}: {old or '(none)'} -> {new or '(none)'}" for column, old, new in changes]
+        return "\n".join(lines) + ("\n" if lines else "")
 
 
 # --- reading the file ---------------------------------------------------------------------------
@@ -200,6 +214,8 @@ class _Known:
     municipality_names: list[str]
     codes: dict[str, dict[str, ox.NamedNode]]
     initiatives: dict[str, ox.NamedNode]
+    notations: dict[str, list[str]] = field(default_factory=dict)
+    names: dict[ox.NamedNode, str] = field(default_factory=dict)  # how a value is shown in a change
 
     @classmethod
     def of(cls, graph: KnowledgeGraph) -> _Known:
@@ -211,16 +227,29 @@ class _Known:
         ):
             municipalities[row["v"].casefold()] = ox.NamedNode(row["m"])
             names.append(row["v"])
+        shown = {
+            ox.NamedNode(r["m"]): r["v"]
+            for r in graph.query("SELECT ?m ?v WHERE { ?m a tooi:Gemeente ; skos:prefLabel ?v }", infer=False)
+        }
         codes: dict[str, dict[str, ox.NamedNode]] = {}
+        notations: dict[str, list[str]] = {}
         for kind, scheme in (
             ("legal_form", "rechtsvormen"),
             ("activities", "activiteiten"),
             ("bottlenecks", "knelpunttypen"),
         ):
-            answer = graph.query(
-                f"SELECT ?c ?code WHERE {{ ?c skos:inScheme bk:{scheme} ; skos:notation ?code }}", infer=False
+            answer = list(
+                graph.query(
+                    f"""SELECT ?c ?code ?label WHERE {{ ?c skos:inScheme bk:{scheme} ; skos:notation ?code
+                    OPTIONAL {{ ?c skos:prefLabel|skos:altLabel ?label }} }}""",
+                    infer=False,
+                )
             )
-            codes[kind] = {r["code"]: ox.NamedNode(r["c"]) for r in answer}
+            # codes and labels (nl, en) alike, in any case: Stichting, fiscale regelgeving, Tax rules
+            codes[kind] = {r["label"].casefold(): ox.NamedNode(r["c"]) for r in answer if r["label"]}
+            codes[kind].update({r["code"].casefold(): ox.NamedNode(r["c"]) for r in answer})
+            notations[kind] = sorted({r["code"] for r in answer})
+            shown.update({ox.NamedNode(r["c"]): r["code"] for r in answer})
         initiatives = {}
         for row in graph.query(
             "SELECT ?i ?id ?name WHERE { ?i a mi:Initiative ; dct:identifier ?id ; skos:prefLabel ?name }",
@@ -228,7 +257,7 @@ class _Known:
         ):
             initiatives[row["id"]] = ox.NamedNode(row["i"])
             initiatives.setdefault(slug(row["name"]), ox.NamedNode(row["i"]))
-        return cls(municipalities, sorted(set(names)), codes, initiatives)
+        return cls(municipalities, sorted(set(names)), codes, initiatives, notations, shown)
 
 
 def _suggest(value: str, choices: list[str]) -> str:
@@ -255,13 +284,15 @@ class _Row:
         return self.cells.get(column, "")
 
     def codes(self, column: str) -> list[ox.NamedNode]:
-        table = self.known.codes[column if column != "legal_form" else "legal_form"]
+        """The concepts a cell names by code or label (any case), after its operator if it has one."""
+        table = self.known.codes[column]
+        _, rest = operator(self.cell(column))
         out = []
-        for code in filter(None, (c.strip() for c in re.split(r"[;,|]", self.cell(column)))):
-            if code in table:
-                out.append(table[code])
+        for code in filter(None, (c.strip() for c in re.split(r"[;,|]", rest))):
+            if code.casefold() in table:
+                out.append(table[code.casefold()])
             else:
-                known = sorted(table)
+                known = self.known.notations[column]
                 message = f"unknown code{_suggest(code, known)}; known: {', '.join(known)}"
                 self.errors.append(RowError(self.number, column, code, message))
         return out
@@ -274,6 +305,43 @@ class _Row:
             self.error(column, message)
             return None
         return value
+
+
+OPERATORS = {  # the word before a colon in a multi-valued cell, in English and Dutch
+    "add": "add",
+    "toevoegen": "add",
+    "remove": "remove",
+    "verwijderen": "remove",
+    "replace": "replace",
+    "vervangen": "replace",
+}
+
+
+def operator(cell: str) -> tuple[str, str]:
+    """(add, remove or replace; the values) of a multi-valued cell: ``add: fiscaliteit``.
+
+    A cell without an operator replaces, as a cell of a spreadsheet does.
+    """
+    word, colon, rest = cell.partition(":")
+    if colon and word.strip().casefold() in OPERATORS:
+        return OPERATORS[word.strip().casefold()], rest.strip()
+    return "replace", cell
+
+
+def _set_many(
+    triples: set[ox.Triple], subject: object, predicate: ox.NamedNode, values: list, cell: str
+) -> None:
+    """Apply a multi-valued cell: ``add:``, ``remove:``, ``replace:`` (or no operator); empty keeps,
+    ``-`` removes every value."""
+    if cell == "":
+        return
+    op, _ = operator(cell)
+    if op == "add":
+        triples.update(ox.Triple(subject, predicate, v) for v in values)
+    elif op == "remove":
+        triples.difference_update(ox.Triple(subject, predicate, v) for v in values)
+    else:
+        _set(triples, subject, predicate, values, cell)
 
 
 def _literal(value: str, datatype: str | None = None, lang: str | None = None) -> ox.Literal:
@@ -305,8 +373,8 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
     elif c("name") == REMOVE or c("municipality") == REMOVE:
         row.error("name" if c("name") == REMOVE else "municipality", "cannot be removed")
     _set(triples, iri, P["label"], [ox.Literal(c("name"))], c("name"))
-    alts = [ox.Literal(a.strip()) for a in c("alt_names").split(";") if a.strip()]
-    _set(triples, iri, P["alt"], alts, c("alt_names"))
+    alts = [ox.Literal(a.strip()) for a in operator(c("alt_names"))[1].split(";") if a.strip()]
+    _set_many(triples, iri, P["alt"], alts, c("alt_names"))
     for lang in ("nl", "en"):
         cell = c(f"description_{lang}")
         if cell and cell != REMOVE:
@@ -333,14 +401,14 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
     if len(forms) > 1:
         row.error("legal_form", "give one legal form")
     _set(triples, iri, P["orgType"], forms[:1], c("legal_form"))
-    _set(
+    _set_many(
         triples,
         iri,
         P["activity"],
         row.codes("activities") if c("activities") != REMOVE else [],
         c("activities"),
     )
-    _set(
+    _set_many(
         triples,
         iri,
         P["bottleneck"],
@@ -437,6 +505,7 @@ def _import(
     result = ImportResult(encoding=encoding, delimiter=delimiter)
     files: dict[Path, set[ox.Triple]] = {}
     originals: dict[Path, str] = {}
+    before: dict[Path, set[ox.Triple]] = {}
     seen: dict[str, int] = {}
     for number, cells in rows:
         row = _Row(number, cells, known, errors)
@@ -467,8 +536,14 @@ def _import(
             text = target.read_text(encoding="utf-8") if target.exists() else ""
             originals[target] = text
             files[target] = {q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)}
+            before[target] = set(files[target])
+        old = _fields(files[target], iri, known)
         _apply(row, iri, ident, files[target], new=existing is None)
         (result.updated if existing else result.created).append(ident)
+        new = _fields(files[target], iri, known)
+        changes = [(column, old[column], new[column]) for column in new if old[column] != new[column]]
+        if changes:
+            result.changes[ident] = changes
     if errors:
         raise ImportRejected(
             f"{path}: {len(errors)} problem{'s' * (len(errors) != 1)} in the rows; nothing was written",
@@ -482,15 +557,62 @@ def _import(
             result.files[target] = new_text.encode("utf-8")
     if not result.files:
         return result
-    result.files[data_dir / "imports.ttl"] = _record(data_dir / "imports.ttl", path, now(), files, result)
+    added = set().union(*(files[target] - before[target] for target in files))
+    result.files[data_dir / "imports.ttl"] = _record(data_dir / "imports.ttl", path, now(), added, result)
     _validate(data_dir, result.files)
     if not dry_run:
         write_many(data_dir, result.files)
     return result
 
 
-def _record(target: Path, source: Path, when: datetime, files: dict, result: ImportResult) -> bytes:
-    """imports.ttl with one more prov record: when, from which file (and its SHA-256), what changed."""
+def _fields(triples: set[ox.Triple], iri: ox.NamedNode, known: _Known) -> dict[str, str]:
+    """The initiative's value in each column of the template, as a steward reads it (codes, names)."""
+    values: dict[ox.NamedNode, list[str]] = {}
+    area = ox.NamedNode(f"{iri.value}-oppervlakte")
+    passages = set()
+    for t in triples:
+        if t.subject == iri:
+            shown = known.names.get(t.object, t.object.value) if isinstance(t.object, ox.NamedNode) else None
+            if isinstance(t.object, ox.Literal) and t.object.language:
+                values.setdefault(ox.NamedNode(f"{t.predicate.value}@{t.object.language}"), []).append(
+                    t.object.value
+                )
+                continue
+            values.setdefault(t.predicate, []).append(shown or t.object.value)
+            if t.predicate == P["derived"]:
+                passages.add(t.object)
+        elif t.subject == area and t.predicate == P["value"]:
+            values.setdefault(P["area"], []).append(t.object.value)
+    documents = [t.object.value for t in triples if t.subject in passages and t.predicate == P["document"]]
+
+    def text(key: ox.NamedNode, width: int = 60) -> str:
+        joined = "; ".join(sorted(values.get(key, [])))
+        return joined if len(joined) <= width else joined[: width - 1] + "…"
+
+    description = P["description"].value
+    return {
+        "name": text(P["label"]),
+        "alt_names": text(P["alt"]),
+        "municipality": text(P["municipality"]),
+        "legal_form": text(P["orgType"]),
+        "activities": text(P["activity"], 200),
+        "bottlenecks": text(P["bottleneck"], 200),
+        "area_m2": text(P["area"]),
+        "planned_duration_years": text(P["duration"]).removeprefix("P").removesuffix("Y"),
+        "founding_year": text(P["founding"]),
+        "source_url": "; ".join(sorted(documents)),
+        "description_nl": text(ox.NamedNode(f"{description}@nl")),
+        "description_en": text(ox.NamedNode(f"{description}@en")),
+    }
+
+
+def _record(target: Path, source: Path, when: datetime, added: set[ox.Triple], result: ImportResult) -> bytes:
+    """imports.ttl with one more prov record: when, from which file (and its SHA-256), what changed.
+
+    Each statement the import added is recorded as an ``rdf:Statement`` (RDF 1.1 Semantics, section
+    D.1, reification) that ``prov:wasGeneratedBy`` the import (PROV-O), so its origin is the import and
+    never the source passage of the initiative it is about (the query ``provenance`` shows both).
+    """
     text = target.read_text(encoding="utf-8") if target.exists() else ""
     triples = {q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)}
     stamp = when.strftime("%Y%m%dT%H%M%SZ")
@@ -509,6 +631,20 @@ def _record(target: Path, source: Path, when: datetime, files: dict, result: Imp
     )
     for ident in result.created + result.updated:
         triples.add(ox.Triple(ox.NamedNode(f"{ID}initiatief/{ident}"), P["influenced"], activity))
+    for statement in added:
+        if statement.predicate in (P["derived"], P["influenced"]):
+            continue  # provenance links themselves
+        key = hashlib.sha256(f"{statement} .".encode()).hexdigest()[:20]
+        record = ox.NamedNode(f"{ID}import/{stamp}/uitspraak/{key}")
+        triples.update(
+            {
+                ox.Triple(record, P["type"], C["Statement"]),
+                ox.Triple(record, P["rdfSubject"], statement.subject),
+                ox.Triple(record, P["rdfPredicate"], statement.predicate),
+                ox.Triple(record, P["rdfObject"], statement.object),
+                ox.Triple(record, P["generated"], activity),
+            }
+        )
     header = header_comment(text) or "# Record of every kg import: when, from which file, what it changed."
     return serialize(triples, header=header).encode("utf-8")
 
