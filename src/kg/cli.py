@@ -134,7 +134,11 @@ def _parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="FILE",
         type=Path,
-        help="data files to validate instead of the bundled data",
+        help="data files to validate with the rest of the project's data (a file of the same name "
+        "stands in for the project's)",
+    )
+    p.add_argument(
+        "--alone", action="store_true", help="validate the FILEs alone, without the project's data"
     )
     p.add_argument(
         "--shapes",
@@ -165,6 +169,13 @@ def _parser() -> argparse.ArgumentParser:
         "turtle, nt, jsonld, xml for CONSTRUCT/DESCRIBE",
     )
     p.add_argument("--no-infer", action="store_true", help="query asserted triples only")
+    p.add_argument(
+        "--dialect",
+        choices=("rfc4180", "excel-nl"),
+        default="rfc4180",
+        help="for --format csv: rfc4180 (W3C SPARQL CSV, default) or excel-nl (semicolons, decimal commas "
+        "and a UTF-8 BOM, for Excel with Dutch settings)",
+    )
     p.add_argument(
         "--reasoner",
         choices=("rules", "owlrl"),
@@ -357,11 +368,27 @@ def _info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _validated_files(args: argparse.Namespace) -> list[Path] | None:
+    """The data to validate: FILEs with the rest of the data (--data, or the project's), or alone.
+
+    A FILE with the same name as a data file stands in for it (an edited copy is checked in its place).
+    """
+    from kg.core.bundle import data_files
+
+    given = list(args.files or [])
+    if not given or args.alone:
+        return (given + list(args.data or [])) or None
+    rest = list(args.data or data_files())
+    names = {Path(f).name for f in given}
+    paths = {Path(f).resolve() for f in given}
+    return given + [f for f in rest if Path(f).name not in names and Path(f).resolve() not in paths]
+
+
 def _validate(args: argparse.Namespace) -> int:
     from kg.core.progress import progress
     from kg.graph import load
 
-    files = list(args.files or []) + list(args.data or [])
+    files = _validated_files(args)
     with progress(f"validating with {args.engine}"):
         graph = load(files or None, args.engine)
         report = graph.validate(args.shapes, engine=args.engine)
@@ -402,11 +429,22 @@ def _query(args: argparse.Namespace) -> int:
         from kg.stores.remote import query
 
         result = query(stored, args.endpoint, kg, _params(args.param), lang=args.lang, timeout=args.timeout)
-        _write(result.serialize(args.format), args.output)
+        _write(_dialect(result.serialize(args.format), args), args.output)
         return EXIT_OK
     result = kg.query(stored, _params(args.param), infer=not args.no_infer, lang=args.lang)
-    _write(result.serialize(args.format), args.output)
+    _write(_dialect(result.serialize(args.format), args), args.output)
     return EXIT_OK
+
+
+def _dialect(data: bytes, args: argparse.Namespace) -> bytes:
+    """Query output in the CSV dialect asked for (only csv has dialects)."""
+    if args.dialect == "rfc4180":
+        return data
+    if args.format != "csv":
+        raise UsageError(f"--dialect {args.dialect} goes with --format csv")
+    from kg.core.spreadsheet import excel_nl
+
+    return excel_nl(data.decode("utf-8")).encode("utf-8")
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -434,6 +472,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from kg.core.progress import progress
     from kg.steward.intake import ImportRejected, import_csv
 
     if args.template:
@@ -444,9 +483,10 @@ def _import(args: argparse.Namespace) -> int:
     if args.file is None:
         raise UsageError("kg import needs FILE.csv (or --template)")
     try:
-        result = import_csv(
-            args.file, args.data_dir, dry_run=args.dry_run, max_bytes=int(args.max_size * 1_000_000)
-        )
+        with progress(f"importing {args.file.name}"):
+            result = import_csv(
+                args.file, args.data_dir, dry_run=args.dry_run, max_bytes=int(args.max_size * 1_000_000)
+            )
     except ImportRejected as err:
         for problem in err.errors:
             print(f"kg: {args.file}: {problem}", file=sys.stderr)

@@ -16,7 +16,9 @@ from collections.abc import Iterable, Sequence
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_DECIMAL = re.compile(r"[+-]?\d+\.\d+")
 BOM = "\ufeff"
+DIALECTS = ("rfc4180", "excel-nl")
 
 
 def looks_like_formula(text: str) -> bool:
@@ -47,3 +49,16 @@ def write_rows(rows: Iterable[Sequence[object]], delimiter: str = ",", bom: bool
     for row in rows:
         writer.writerow([safe_cell("" if cell is None else str(cell)) for cell in row])
     return (BOM if bom else "") + out.getvalue()
+
+
+def excel_nl(data: str) -> str:
+    """A CSV document rewritten for Excel with Dutch settings: semicolons, decimal commas, a UTF-8 BOM.
+
+    Dutch Excel splits cells at ``;`` (its list separator) and reads ``12,5`` as a number; without a
+    BOM it reads UTF-8 as Windows-1252. Cells stay safe (:func:`safe_cell`).
+    """
+    rows = list(csv.reader(io.StringIO(data, newline="")))
+    converted = [
+        [cell.replace(".", ",") if _DECIMAL.fullmatch(cell) else cell for cell in row] for row in rows
+    ]
+    return write_rows(converted, delimiter=";", bom=True)

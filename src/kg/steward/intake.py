@@ -28,6 +28,7 @@ from kg.core import bundle
 from kg.core.errors import InputError
 from kg.core.files import locked, recover, regular_file, write_many
 from kg.core.namespaces import DEF, ID, PREFIXES, PROV, RDF, XSD
+from kg.core.progress import current
 from kg.core.spreadsheet import looks_like_formula
 from kg.core.turtle import declared_prefixes, header_comment, serialize
 from kg.graph import KnowledgeGraph
@@ -176,7 +177,7 @@ def read_rows(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[tuple[int, d
         raise InputError(f"{path}: not valid CSV: {err}") from None
     if not records or not any(cell.strip() for cell in records[0]):
         raise InputError(f"{path}: empty file (expected a header row: {', '.join(COLUMNS)})")
-    header = [unicodedata.normalize("NFC", h).strip().lower() for h in records[0]]
+    header = [_column(h) for h in records[0]]
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         hints = [
@@ -197,6 +198,52 @@ def read_rows(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[tuple[int, d
         cells = {h: unicodedata.normalize("NFC", c).strip() for h, c in zip(header, record, strict=False)}
         rows.append((number, cells))
     return rows, "utf-8" if encoding == "utf-8-sig" else "windows-1252", delimiter
+
+
+DUTCH_COLUMNS = {  # Dutch column names a steward may use instead of the template's
+    "identificatie": "identifier",
+    "naam": "name",
+    "andere_namen": "alt_names",
+    "gemeente": "municipality",
+    "rechtsvorm": "legal_form",
+    "activiteiten": "activities",
+    "knelpunten": "bottlenecks",
+    "knelpunttypen": "bottlenecks",
+    "oppervlakte_m2": "area_m2",
+    "oppervlakte": "area_m2",
+    "beoogde_duur_jaren": "planned_duration_years",
+    "looptijd_jaren": "planned_duration_years",
+    "startjaar": "founding_year",
+    "oprichtingsjaar": "founding_year",
+    "bron": "source_url",
+    "bron_url": "source_url",
+    "beschrijving_nl": "description_nl",
+    "beschrijving_en": "description_en",
+}
+
+
+def _column(header: str) -> str:
+    """A header cell as a template column: case, spaces and hyphens do not matter; Dutch names map."""
+    name = re.sub(r"[\s-]+", "_", unicodedata.normalize("NFC", header).strip().casefold())
+    return DUTCH_COLUMNS.get(name, name)
+
+
+def decimal(text: str) -> str | None:
+    """A number as written in a Dutch or English spreadsheet, in xsd:decimal form; None if unclear.
+
+    ``1250``, ``12,5`` and ``12.5``; with grouping, the last separator is the decimal one
+    (``1.250,5`` and ``1,250.5`` are both 1250.5). ``1.250`` and ``1,250`` alone could be either a
+    thousand and a quarter or one and a quarter: refused, so that nothing is read a thousand times off.
+    """
+    if re.fullmatch(r"[0-9]+", text):
+        return text
+    if re.fullmatch(r"[0-9]{1,3}([.,][0-9]{3})+", text):
+        return None
+    for group, point in ((".", ","), (",", ".")):
+        match = re.fullmatch(rf"([0-9]{{1,3}}(?:\{group}[0-9]{{3}})+|[0-9]+)\{point}([0-9]+)", text)
+        if match:
+            return match[1].replace(group, "") + "." + match[2]
+    return None
 
 
 def slug(name: str) -> str:
@@ -421,7 +468,10 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
     years = row.checked("planned_duration_years", r"[1-9][0-9]{0,2}", "not a whole number of years")
     if years is not None:
         _set(triples, iri, P["duration"], [_literal(f"P{years}Y", "duration")], years)
-    area = row.checked("area_m2", r"[0-9]+([.,][0-9]+)?", "not a number of square metres (e.g. 1000 or 12,5)")
+    area = c("area_m2")
+    if area not in ("", REMOVE) and decimal(area) is None:
+        row.error("area_m2", "not a clear number of square metres (e.g. 1250, 1250,5 or 1.250,5)")
+        area = None
     if area is not None and area != "":
         node = ox.NamedNode(f"{iri.value}-oppervlakte")
         for t in [t for t in triples if t.subject == node]:
@@ -431,7 +481,7 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
             triples.update(
                 {
                     ox.Triple(node, P["type"], C["Quantity"]),
-                    ox.Triple(node, P["value"], _literal(area.replace(",", "."), "decimal")),
+                    ox.Triple(node, P["value"], _literal(decimal(area) or "", "decimal")),
                     ox.Triple(node, P["unitCode"], ox.Literal("MTK")),
                     ox.Triple(node, P["unitText"], ox.Literal("m²")),
                 }
@@ -507,7 +557,12 @@ def _import(
     originals: dict[Path, str] = {}
     before: dict[Path, set[ox.Triple]] = {}
     seen: dict[str, int] = {}
+    bar = current()  # the caller's progress bar, if it shows one (kg.core.progress)
+    if bar is not None:
+        bar.total = len(rows)
     for number, cells in rows:
+        if bar is not None:
+            bar.advance()
         row = _Row(number, cells, known, errors)
         formulas = [column for column, cell in cells.items() if looks_like_formula(cell) and cell != REMOVE]
         for column in formulas:
