@@ -559,3 +559,18 @@ def test_a_new_initiatives_statements_derive_from_its_import(project: Path, tmp_
     assert len(origins) > 10
     for statement, sources in origins.items():
         assert len(sources) == 1 and next(iter(sources)).startswith(ID + "import/"), statement
+
+
+def test_a_journal_in_a_folder_above_the_data_is_never_obeyed(tmp_path: Path, capsys) -> None:
+    shared = tmp_path / "shared"  # e.g. /tmp, where anyone may plant a file
+    (shared / "x").mkdir(parents=True)
+    victim = shared / "victim.ttl"
+    victim.write_text("<http://example.org/s> <http://example.org/p> 1 .\n")
+    planted = shared / ".victim.ttl.AAAAAAAA.tmp"
+    planted.write_text("attacker's bytes")
+    journal = _plant(shared, [[str(planted), str(victim)]])
+    data = shared / "x" / "mine.ttl"
+    data.write_text("<http://example.org/a> <http://example.org/b> 2 .\n")
+    code, out, _ = cli(capsys, "export", "--data", data, "--format", "nt")
+    assert code == 0 and "<http://example.org/a>" in out
+    assert journal.exists() and planted.exists() and victim.read_text().startswith("<http://example.org/s>")

@@ -84,21 +84,30 @@ def queries_dir() -> Path:
 def expand(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given, folders as the RDF files in them (sorted); pending changes finished first.
 
-    A folder, or a folder above a given file, that holds a write journal of an interrupted change is
-    settled (kg.core.files.settle) before anything is read, so a half-done change is never read.
+    A folder given here, and the data folder of the project a given file lies in, is settled
+    (kg.core.files.settle) before anything is read, so a half-done change is never read. No other
+    folder's journal is touched (a journal planted in a shared folder above is not kg's business).
     """
     out: list[Path] = []
-    seen: set[Path] = set()
+    settled: set[Path] = set()
+    projects: dict[Path, Path | None] = {}
+
+    def settle_once(folder: Path) -> None:
+        if folder not in settled:
+            settled.add(folder)
+            settle(folder)
+
     for given in map(Path, paths):
         if given.is_dir():
-            settle(given)
+            settle_once(given.resolve())
             out += sorted(p for p in given.rglob("*") if p.suffix.lower() in FORMATS and p.is_file())
             continue
-        for parent in Path(given).resolve().parents:
-            if parent in seen:
-                break
-            seen.add(parent)
-            settle(parent)
+        parent = given.resolve().parent
+        if parent not in projects:
+            projects[parent] = find_project(parent)
+        project = projects[parent]
+        if project is not None and parent.is_relative_to(project / "data"):
+            settle_once(project / "data")
         out.append(given)
     return out
 
