@@ -201,7 +201,7 @@ def test_documentation_pages(files: dict[str, bytes], lang: str, words: list[str
 
 
 def test_initiatives_csv(files: dict[str, bytes]) -> None:
-    rows = list(csv.DictReader(io.StringIO(files["initiatives.csv"].decode())))
+    rows = list(csv.DictReader(io.StringIO(files["initiatives.csv"].decode("utf-8-sig"))))
     assert [r["number"] for r in rows] == [str(n) for n in range(1, 12)]
     wattwest = rows[10]
     assert (
@@ -263,14 +263,22 @@ def test_release_refuses_nonconforming_data(tmp_path: Path) -> None:
 
 
 def test_release_into_existing_folder(tmp_path: Path) -> None:
+    """Only a release kg made is replaced, and only with --force; a folder of other files never (issue 14)."""
     out = tmp_path / "rel"
     out.mkdir()
     (out / "old.txt").write_text("old")
     args = [sys.executable, "-m", "kg.cli", "release", "--out", str(out)]
+    for extra in ([], ["--force"]):
+        done = subprocess.run([*args, *extra], capture_output=True, text=True, check=False)
+        assert (
+            done.returncode == 2 and "not a release made by kg" in done.stderr and (out / "old.txt").exists()
+        )
+    (out / "old.txt").unlink()
+    assert subprocess.run(args, capture_output=True, check=False).returncode == 0  # an empty folder is fine
     done = subprocess.run(args, capture_output=True, text=True, check=False)
-    assert done.returncode == 2 and "already exists" in done.stderr and (out / "old.txt").exists()
+    assert done.returncode == 2 and "use --force" in done.stderr
     done = subprocess.run([*args, "--force"], capture_output=True, text=True, check=False)
-    assert done.returncode == 0 and not (out / "old.txt").exists() and (out / "kg.ttl").exists()
+    assert done.returncode == 0 and (out / "kg.ttl").exists()
     assert done.stderr.strip().splitlines() == [f"kg: released 12 files into {out}"]  # quiet when piped
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rel"]
 

@@ -275,7 +275,7 @@ def test_encodings_and_delimiters(project: Path, tmp_path: Path, encoding: str, 
     ("content", "message"),
     [
         (b"", "empty file"),
-        (b"naam,gemeente\nx,y\n", "unknown column 'naam'"),
+        (b"nom,commune\nx,y\n", "unknown column 'nom'"),  # naam, gemeente are Dutch names of columns
         (b"\xff\xfe\x00\x00", "not"),
         (HEADER.encode() + b"\n", "no rows under the header"),
     ],

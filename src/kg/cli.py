@@ -26,6 +26,7 @@ PLOTS = ("network", "cooccurrence", "by-province", "timeline")
 
 EXAMPLES = {
     "info": "example:\n  kg info",
+    "init": "example:\n  kg init register-dordrecht && cd register-dordrecht && kg validate",
     "validate": "examples:\n  kg validate\n  kg validate my-data.ttl --format json\n"
     "  kg validate --shapes extra-shapes.ttl --lang en",
     "queries": "example:\n  kg queries",
@@ -75,11 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument(
         "--data",
-        metavar="FILE",
+        metavar="FILE|DIR",
         action="extend",
         nargs="+",
         type=Path,
-        help="use these RDF files instead of the bundled data",
+        help="use these RDF files (or the RDF files in these folders) instead of the project's data",
     )
     data.add_argument(
         "--base",
@@ -119,7 +120,12 @@ def _parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
-    verb("info", "what is loaded: files, triples, initiatives, queries", data)
+    verb(
+        "info", "what is loaded: the project folder (or the bundled files), files, triples, initiatives", data
+    )
+
+    p = verb("init", "start a project folder: the bundled ontology, shapes, data and queries, and a kg.toml")
+    p.add_argument("dir", metavar="DIR", type=Path, help="the new folder (must not exist, or be empty)")
 
     p = verb(
         "validate",
@@ -133,7 +139,11 @@ def _parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="FILE",
         type=Path,
-        help="data files to validate instead of the bundled data",
+        help="data files to validate with the rest of the project's data (a file of the same name "
+        "stands in for the project's)",
+    )
+    p.add_argument(
+        "--alone", action="store_true", help="validate the FILEs alone, without the project's data"
     )
     p.add_argument(
         "--shapes",
@@ -164,6 +174,13 @@ def _parser() -> argparse.ArgumentParser:
         "turtle, nt, jsonld, xml for CONSTRUCT/DESCRIBE",
     )
     p.add_argument("--no-infer", action="store_true", help="query asserted triples only")
+    p.add_argument(
+        "--dialect",
+        choices=("rfc4180", "excel-nl"),
+        default="rfc4180",
+        help="for --format csv: rfc4180 (W3C SPARQL CSV, default) or excel-nl (semicolons, decimal commas "
+        "and a UTF-8 BOM, for Excel with Dutch settings)",
+    )
     p.add_argument(
         "--reasoner",
         choices=("rules", "owlrl"),
@@ -201,6 +218,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the data folder to write to (default: data/ of the project folder)",
     )
     p.add_argument("--template", action="store_true", help="print the CSV template and stop")
+    p.add_argument(
+        "--max-size", metavar="MB", type=float, default=100.0, help="largest file read, in MB (default 100)"
+    )
 
     p = verb(
         "release",
@@ -281,6 +301,44 @@ def _params(pairs: Sequence[str]) -> dict[str, str]:
     return params
 
 
+def _check_utf8(argv: Sequence[str]) -> None:
+    """UsageError for an argument that is not valid UTF-8 (Python keeps such bytes as surrogates)."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = arg.encode("utf-8", "surrogateescape")
+            raise UsageError(f"argument {raw!r} is not valid UTF-8 text") from None
+
+
+def _expand_files(args: argparse.Namespace) -> None:
+    """--data and FILE arguments: folders become their RDF files; each file is checked before reading.
+
+    Pending changes in those folders are finished first (kg.core.files.settle); FIFOs, devices and
+    RDF/XML with runaway or external entities are refused here, for both engines.
+    """
+    from kg.core.bundle import expand
+    from kg.core.loading import check_file
+
+    for name in ("data", "files"):
+        given = getattr(args, name, None)
+        if given and args.verb != "fmt":
+            setattr(args, name, expand(given))
+            for path in getattr(args, name):
+                check_file(path)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from kg.core.bundle import init
+
+    target = init(args.dir)
+    print(
+        f"kg: started a project in {target} (kg run there uses its files; kg info shows them)",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def _info(args: argparse.Namespace) -> int:
     from kg.core.queries import stored
     from kg.graph import KnowledgeGraph
@@ -294,12 +352,17 @@ def _info(args: argparse.Namespace) -> int:
         infer=False,
     )
     row = next(iter(counts))
-    from kg.core.bundle import root
+    from kg.core.bundle import find_project, folder, root
     from kg.graph import DATA, ONTOLOGY
 
+    project = find_project()
+    where = (
+        f"project:         {project}" if project else f"bundled files:   {root()} (no project folder here)"
+    )
     lines = [
         f"kg {__version__}",
-        f"bundle:          {root()}",
+        where,
+        *(f"{name + ':':<17}{folder(name)}" for name in ("ontology", "shapes", "data", "queries") if project),
         f"ontology files:  {len(kg.ontology_files)} ({len(kg.triples(ONTOLOGY))} triples)",
         f"data files:      {len(kg.data_files)} ({len(kg.triples(DATA))} triples)",
         f"initiatives:     {row['initiatives']}",
@@ -310,11 +373,27 @@ def _info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _validated_files(args: argparse.Namespace) -> list[Path] | None:
+    """The data to validate: FILEs with the rest of the data (--data, or the project's), or alone.
+
+    A FILE with the same name as a data file stands in for it (an edited copy is checked in its place).
+    """
+    from kg.core.bundle import data_files
+
+    given = list(args.files or [])
+    if not given or args.alone:
+        return (given + list(args.data or [])) or None
+    rest = list(args.data or data_files())
+    names = {Path(f).name for f in given}
+    paths = {Path(f).resolve() for f in given}
+    return given + [f for f in rest if Path(f).name not in names and Path(f).resolve() not in paths]
+
+
 def _validate(args: argparse.Namespace) -> int:
     from kg.core.progress import progress
     from kg.graph import load
 
-    files = list(args.files or []) + list(args.data or [])
+    files = _validated_files(args)
     with progress(f"validating with {args.engine}"):
         graph = load(files or None, args.engine, base=getattr(args, "base", None))
         report = graph.validate(args.shapes, engine=args.engine)
@@ -355,11 +434,22 @@ def _query(args: argparse.Namespace) -> int:
         from kg.stores.remote import query
 
         result = query(stored, args.endpoint, kg, _params(args.param), lang=args.lang, timeout=args.timeout)
-        _write(result.serialize(args.format), args.output)
+        _write(_dialect(result.serialize(args.format), args), args.output)
         return EXIT_OK
     result = kg.query(stored, _params(args.param), infer=not args.no_infer, lang=args.lang)
-    _write(result.serialize(args.format), args.output)
+    _write(_dialect(result.serialize(args.format), args), args.output)
     return EXIT_OK
+
+
+def _dialect(data: bytes, args: argparse.Namespace) -> bytes:
+    """Query output in the CSV dialect asked for (only csv has dialects)."""
+    if args.dialect == "rfc4180":
+        return data
+    if args.format != "csv":
+        raise UsageError(f"--dialect {args.dialect} goes with --format csv")
+    from kg.core.spreadsheet import excel_nl
+
+    return excel_nl(data.decode("utf-8")).encode("utf-8")
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -387,6 +477,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from kg.core.progress import progress
     from kg.steward.intake import ImportRejected, import_csv
 
     if args.template:
@@ -397,7 +488,10 @@ def _import(args: argparse.Namespace) -> int:
     if args.file is None:
         raise UsageError("kg import needs FILE.csv (or --template)")
     try:
-        result = import_csv(args.file, args.data_dir, dry_run=args.dry_run)
+        with progress(f"importing {args.file.name}"):
+            result = import_csv(
+                args.file, args.data_dir, dry_run=args.dry_run, max_bytes=int(args.max_size * 1_000_000)
+            )
     except ImportRejected as err:
         for problem in err.errors:
             print(f"kg: {args.file}: {problem}", file=sys.stderr)
@@ -407,6 +501,7 @@ def _import(args: argparse.Namespace) -> int:
     if not result.changed:
         print(f"kg: {args.file}: no changes (the data already says this)", file=sys.stderr)
         return EXIT_OK
+    _write(result.report().encode(), None)
     verb = "would write" if args.dry_run else "wrote"
     names = [str(p) for p in result.files]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
@@ -510,12 +605,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = _parser()
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        _check_utf8(argv)
         args = parser.parse_args(argv)
         if args.verb is None:
             parser.print_help()
             return EXIT_OK
+        _expand_files(args)
         handler = {
             "info": _info,
+            "init": _init,
             "validate": _validate,
             "queries": _queries,
             "query": _query,

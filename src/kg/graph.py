@@ -57,11 +57,11 @@ class KnowledgeGraph:
         engine: str = "oxigraph",
         base: str | None = None,
     ) -> KnowledgeGraph:
-        """Load the bundled ontology and data, or the given files instead of either.
+        """Load the project's (or bundled) ontology and data, or the given files or folders instead.
 
         Relative IRIs resolve against each file's ``file://`` IRI, or against ``base`` if given."""
-        ontology_files = [Path(p) for p in ontology] if ontology else bundle.ontology_files()
-        data_files = [Path(p) for p in data] if data else bundle.data_files()
+        ontology_files = bundle.expand(ontology) if ontology else bundle.ontology_files()
+        data_files = bundle.expand(data) if data else bundle.data_files()
         backend = _engine(engine)
         backend.load(ontology_files, ONTOLOGY_GRAPH, base)
         backend.load(data_files, DATA_GRAPH, base)

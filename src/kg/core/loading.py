@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.core import xmlguard
 from kg.core.errors import InputError
+from kg.core.files import regular_file
 from kg.core.namespaces import RDF, XSD
 
 
@@ -187,10 +189,18 @@ def refuse_remote(path: Path) -> None:
             )
 
 
-def _load_file(store: ox.Store, path: Path, graph: ox.NamedNode, base: str | None, exact: Exact) -> None:
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+def check_file(path: Path) -> ox.RdfFormat:
+    """The RDF syntax of ``path`` once it is known to be safe to read: a regular file (no FIFO or
+    device) with a known extension, and for RDF/XML no runaway or external entities (kg.core.xmlguard)."""
+    regular_file(path)
     fmt = rdf_format(path)
+    if fmt == ox.RdfFormat.RDF_XML:
+        xmlguard.check(path)
+    return fmt
+
+
+def _load_file(store: ox.Store, path: Path, graph: ox.NamedNode, base: str | None, exact: Exact) -> None:
+    fmt = check_file(path)
     refuse_remote(path)
     try:
         parsed = ox.parse(path=str(path), format=fmt, base_iri=base_iri(path, base))

@@ -194,10 +194,14 @@ def load_file(path: Path) -> StoredQuery:
     return parse(text, Path(path).stem, Path(path))
 
 
-@cache
 def stored() -> dict[str, StoredQuery]:
-    """Every bundled stored query, by name."""
-    return {p.stem: load_file(p) for p in sorted(bundle.queries_dir().glob("*.rq"))}
+    """Every stored query of the project (or the bundle), by name."""
+    return _stored(bundle.queries_dir())
+
+
+@cache
+def _stored(folder: Path) -> dict[str, StoredQuery]:
+    return {p.stem: load_file(p) for p in sorted(folder.glob("*.rq"))}
 
 
 def get(name_or_path: str) -> StoredQuery:

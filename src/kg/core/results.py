@@ -1,8 +1,9 @@
 """Query results: rows for Python, a readable table, and the W3C result and RDF formats.
 
 SELECT and ASK results are written in the W3C SPARQL 1.1 Query Results formats (JSON, XML, CSV, TSV)
-from the rows of the one evaluation (:mod:`kg.core.result_formats`); CONSTRUCT and DESCRIBE results are
-RDF graphs.
+from the rows of the one evaluation (:mod:`kg.core.result_formats`); in CSV, cells a spreadsheet could
+run as formulas get a leading quote (see kg.core.spreadsheet). CONSTRUCT and DESCRIBE results are RDF
+graphs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pyoxigraph as ox
 from kg.core.errors import UsageError
 from kg.core.namespaces import PREFIXES, shorten
 from kg.core.result_formats import WRITERS
+from kg.core.spreadsheet import neutralise
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
@@ -116,7 +118,10 @@ class Result:
             )
         if self.form == "ASK" and fmt in ("csv", "tsv"):
             return b"true" if self.boolean else b"false"
-        return WRITERS[fmt](self.variables, self.rows, self.boolean if self.form == "ASK" else None)
+        data = WRITERS[fmt](self.variables, self.rows, self.boolean if self.form == "ASK" else None)
+        if fmt == "csv":  # cells a spreadsheet would run as formulas get a leading quote (OWASP)
+            return neutralise(data.decode("utf-8")).encode("utf-8")
+        return data
 
     def table(self) -> str:
         """A plain-text table for reading in a terminal; long values are cut (csv/json give them whole)."""

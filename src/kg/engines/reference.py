@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from kg.core.errors import InputError, QueryError, UsageError
 from kg.core.federation import refuse_service
-from kg.core.loading import base_iri, rdf_format, refuse_remote
+from kg.core.loading import base_iri, check_file, refuse_remote
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.report import ValidationReport
 from kg.core.results import Result
@@ -60,13 +60,10 @@ class RdflibEngine:
         self.base = base
         target = self._graph(graph)
         for path in map(Path, files):
-            if not path.is_file():
-                raise InputError(f"{path}: no such file")
+            fmt = _RDFLIB_FORMATS.get(check_file(path))  # a regular file; RDF/XML without entity attacks
             refuse_remote(path)
             try:
-                target.parse(
-                    path, publicID=base_iri(path, base), format=_RDFLIB_FORMATS.get(rdf_format(path))
-                )
+                target.parse(path, publicID=base_iri(path, base), format=fmt)
             except Exception as err:  # rdflib raises many types; report the file, one line
                 raise InputError(f"{path}: invalid RDF: {' '.join(str(err).split())}") from None
 

@@ -9,9 +9,7 @@ Data that does not conform is not released.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
 import shutil
 import sys
@@ -24,6 +22,7 @@ import pyoxigraph as ox
 from kg.core import bundle
 from kg.core.errors import InputError, KgError
 from kg.core.namespaces import ID, PREFIXES
+from kg.core.spreadsheet import write_rows
 from kg.core.turtle import canonical_blank_nodes, serialize
 from kg.graph import DATA, INFERRED, ONTOLOGY, KnowledgeGraph
 from kg.publish import jsonld
@@ -213,44 +212,70 @@ def validate_metadata(triples: list[ox.Triple]) -> object:
     return validate_graph(graph, sorted((bundle.root() / "publish" / "shapes").glob("*.ttl")))
 
 
-def _initiatives_csv(kg: KnowledgeGraph) -> bytes:
-    """One row per initiative with codes and labels, for spreadsheet users."""
+CSV_COLUMNS = (
+    "number",
+    "identifier",
+    "name",
+    "municipality",
+    "cbs_code",
+    "province",
+    "legal_form",
+    "legal_form_label",
+    "activities",
+    "activity_labels",
+    "bottlenecks",
+    "bottleneck_labels",
+    "founding_year",
+    "area_m2",
+    "description_nl",
+    "description_en",
+    "source",
+    "iri",
+)
+
+
+def _number(value: object) -> object:
+    """A number as a spreadsheet cell: 1000.0 -> 1000; None -> empty."""
+    if value is None:
+        return ""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _initiatives_csv(kg: KnowledgeGraph, delimiter: str = ",") -> bytes:
+    """One row per initiative for spreadsheet users: codes with their Dutch labels beside them, the
+    founding year, area and descriptions. UTF-8 with a byte order mark, so that Excel reads it as
+    UTF-8; cells that a spreadsheet could run as a formula are neutralised (kg.core.spreadsheet)."""
     rows = {r["initiative"]: r for r in kg.query("initiatives", lang="nl")}
-    codes: dict[str, dict[str, list[str]]] = {i: {"activities": [], "bottlenecks": []} for i in rows}
+    lists: dict[str, dict[str, list[tuple[str, str]]]] = {
+        i: {"activities": [], "bottlenecks": []} for i in rows
+    }
     for prop, column in (("mi:activity", "activities"), ("mi:bottleneck", "bottlenecks")):
-        for r in kg.query(f"SELECT ?i ?code WHERE {{ ?i a mi:Initiative ; {prop}/skos:notation ?code }}"):
-            codes[r["i"]][column].append(r["code"])
+        answer = kg.query(
+            f"""SELECT ?i ?code ?label WHERE {{ ?i a mi:Initiative ; {prop} ?c . ?c skos:notation ?code .
+            OPTIONAL {{ ?c skos:prefLabel ?label FILTER (LANG(?label) = "nl") }} }}""",
+            infer=False,
+        )
+        for r in answer:
+            lists[r["i"]][column].append((r["code"], r["label"] or r["code"]))
     extra = {
         r["i"]: r
         for r in kg.query(
-            """SELECT ?i ?id ?code ?form ?source WHERE { ?i a mi:Initiative ;
+            """SELECT ?i ?id ?code ?form ?source ?year ?area ?nl ?en WHERE { ?i a mi:Initiative ;
         dct:identifier ?id ; mi:municipality/mi:cbsCode ?code ;
         prov:wasDerivedFrom/mi:sourceDocument ?source .
-        OPTIONAL { ?i rov:orgType/skos:notation ?form } }""",
+        OPTIONAL { ?i rov:orgType/skos:notation ?form }
+        OPTIONAL { ?i schema:foundingDate ?year }
+        OPTIONAL { ?i mi:area/schema:value ?area }
+        OPTIONAL { ?i dct:description ?nl FILTER (LANG(?nl) = "nl") }
+        OPTIONAL { ?i dct:description ?en FILTER (LANG(?en) = "en") } }""",
             infer=False,
         )
     }
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        [
-            "number",
-            "identifier",
-            "name",
-            "municipality",
-            "cbs_code",
-            "province",
-            "legal_form",
-            "legal_form_label",
-            "activities",
-            "bottlenecks",
-            "source",
-            "iri",
-        ]
-    )
+    table: list[list[object]] = [list(CSV_COLUMNS)]
     for iri, r in sorted(rows.items(), key=lambda kv: (kv[1]["number"] or 10**9, kv[0])):
         e = extra[iri]
-        writer.writerow(
+        activities, bottlenecks = sorted(lists[iri]["activities"]), sorted(lists[iri]["bottlenecks"])
+        table.append(
             [
                 r["number"] or "",
                 e["id"],
@@ -260,13 +285,19 @@ def _initiatives_csv(kg: KnowledgeGraph) -> bytes:
                 r["province"],
                 e["form"] or "",
                 r["legalForm"] or "",
-                ";".join(sorted(codes[iri]["activities"])),
-                ";".join(sorted(codes[iri]["bottlenecks"])),
+                ";".join(code for code, _ in activities),
+                ";".join(label for _, label in activities),
+                ";".join(code for code, _ in bottlenecks),
+                ";".join(label for _, label in bottlenecks),
+                e["year"] or "",
+                _number(e["area"]),
+                e["nl"] or "",
+                e["en"] or "",
                 e["source"],
                 iri,
             ]
         )
-    return out.getvalue().encode("utf-8")
+    return write_rows(table, delimiter=delimiter, bom=True).encode("utf-8")
 
 
 def _rdf(kg: KnowledgeGraph) -> dict[str, bytes]:
@@ -366,6 +397,56 @@ def build(
     return files
 
 
+def check_out(out: Path, force: bool, inputs: list[Path] | None = None) -> None:
+    """Refuse an ``--out`` that could lose anything, even with ``force``.
+
+    Refused: a file; the working folder or any folder above it; a folder holding any input file; a
+    non-empty folder that is not a release kg made (one whose files are exactly those its SHA256SUMS
+    lists, with those checksums). A release kg made is replaced only with ``force``.
+    """
+    out = Path(out).resolve()
+    cwd = Path.cwd().resolve()
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file, not a folder; kg release writes a folder (choose another --out)")
+    if cwd.is_relative_to(out):
+        raise InputError(f"{out}: is the working folder or a folder above it; kg release will not replace it")
+    for path in inputs or []:
+        if Path(path).resolve().is_relative_to(out):
+            raise InputError(f"{out}: holds the input file {path}; kg release will not replace it")
+    if not out.exists() or not any(out.iterdir()):
+        return
+    unexpected = _not_from_kg(out)
+    if unexpected:
+        raise InputError(
+            f"{out}: not a release made by kg ({unexpected}); kg release replaces only its own, "
+            "even with --force: choose another --out, or empty the folder yourself"
+        )
+    if not force:
+        raise InputError(f"{out}: already holds a release (use --force to replace it)")
+
+
+def _not_from_kg(folder: Path) -> str:
+    """Why ``folder`` is not a release kg wrote, unchanged since; empty if it is one."""
+    sums = folder / "SHA256SUMS"
+    if not sums.is_file():
+        return "no SHA256SUMS"
+    listed: dict[str, str] = {}
+    for line in sums.read_text(encoding="utf-8", errors="replace").splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir()}
+    extra = sorted(present - set(listed) - {"SHA256SUMS"})
+    if extra:
+        return f"{extra[0]} is not one of its files"
+    for name, digest in sorted(listed.items()):
+        path = folder / name
+        if not path.is_file() or path.is_symlink():
+            return f"{name} is missing"
+        if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            return f"{name} was changed"
+    return ""
+
+
 def release(
     out: Path,
     kg: KnowledgeGraph | None = None,
@@ -374,30 +455,41 @@ def release(
     force: bool = False,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, bytes]:
-    """Build a release into the folder ``out``: a temporary folder renamed into place at the end."""
+    """Build a release into the folder ``out``: a temporary folder renamed into place at the end.
+
+    ``out`` is checked first (:func:`check_out`). When a previous release is replaced, it is moved
+    aside, the new one renamed into place, and the old one removed; if the second rename fails, the old
+    release is put back. An error is raised only when ``out`` does not hold the new release.
+    """
     out = Path(out).resolve()
-    if out.exists() and not force:
-        raise InputError(f"{out}: already exists (remove it, or use --force to replace it)")
-    files = build(kg or KnowledgeGraph.load(), base_url, progress)
+    kg = kg or KnowledgeGraph.load()
+    check_out(out, force, [*kg.ontology_files, *kg.data_files])
+    files = build(kg, base_url, progress)
+    check_out(out, force)  # again: the folder may have changed while the release was built
     progress(f"writing {len(files)} files")
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
     try:
         for name, data in files.items():
             target = tmp / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
             out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
+            try:
+                tmp.rename(out)
+            except OSError:
+                old.rename(out)
+                raise
         else:
             tmp.rename(out)
     except OSError as err:
-        raise InputError(f"{out}: cannot write the release: {err.strerror or err}") from None
+        raise InputError(
+            f"{out}: cannot write the release: {err.strerror or err}; {out} is as it was"
+        ) from None
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
     return files
 
 

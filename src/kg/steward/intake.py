@@ -26,8 +26,10 @@ import pyoxigraph as ox
 
 from kg.core import bundle
 from kg.core.errors import InputError
-from kg.core.files import recover, write_many
-from kg.core.namespaces import DEF, ID, PREFIXES, XSD
+from kg.core.files import locked, recover, regular_file, write_many
+from kg.core.namespaces import DEF, ID, PREFIXES, PROV, RDF, XSD
+from kg.core.progress import current
+from kg.core.spreadsheet import looks_like_formula
 from kg.core.turtle import declared_prefixes, header_comment, serialize
 from kg.graph import KnowledgeGraph
 
@@ -48,6 +50,7 @@ COLUMNS = (
 )
 REQUIRED_FOR_NEW = ("name", "municipality", "source_url", "description_nl", "description_en")
 REMOVE = "-"
+MAX_BYTES = 100_000_000  # a spreadsheet of 100,000 initiatives is about 60 MB
 
 P = {
     name: ox.NamedNode(PREFIXES[prefix] + local)
@@ -75,6 +78,10 @@ P = {
         "influenced": ("prov", "wasInfluencedBy"),
         "notation": ("skos", "notation"),
         "inScheme": ("skos", "inScheme"),
+        "rdfSubject": ("rdf", "subject"),
+        "rdfPredicate": ("rdf", "predicate"),
+        "rdfObject": ("rdf", "object"),
+        "generated": ("prov", "wasGeneratedBy"),
         "cbs": ("mi", "cbsCode"),
     }.items()
 }
@@ -85,7 +92,8 @@ C = {
         "SourcePassage": DEF + "SourcePassage",
         "Import": DEF + "DataImport",
         "Quantity": "https://schema.org/QuantitativeValue",
-        "Entity": "http://www.w3.org/ns/prov#Entity",
+        "Entity": PROV + "Entity",
+        "Statement": RDF + "Statement",
     }.items()
 }
 
@@ -123,17 +131,30 @@ class ImportResult:
     files: dict[Path, bytes] = field(default_factory=dict)
     encoding: str = "utf-8"
     delimiter: str = ","
+    changes: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # (column, old, new)
 
     @property
     def changed(self) -> bool:
         return bool(self.files)
 
+    def report(self) -> str:
+        """Per initiative, each field that changes with its old and new value (the kg diff view)."""
+        lines = []
+        for ident, changes in self.changes.items():
+            lines.append(f"{ident} ({'new' if ident in self.created else 'updated'})")
+            lines += [f"  {column}: {old or '(none)'} -> {new or '(none)'}" for column, old, new in changes]
+        return "\n".join(lines) + ("\n" if lines else "")
+
 
 # --- reading the file ---------------------------------------------------------------------------
 
 
-def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, str]]], str, str]:
-    """(rows as (spreadsheet row number, cells), encoding, delimiter); InputError if unreadable."""
+def read_rows(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[tuple[int, dict[str, str]]], str, str]:
+    """(rows as (spreadsheet row number, cells), encoding, delimiter); InputError if unreadable.
+
+    Only regular files up to ``max_bytes`` are read (a FIFO would wait forever, /dev/zero never ends).
+    """
+    regular_file(path, max_bytes)
     try:
         raw = Path(path).read_bytes()
     except OSError as err:
@@ -156,7 +177,7 @@ def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, str]]], str, str]:
         raise InputError(f"{path}: not valid CSV: {err}") from None
     if not records or not any(cell.strip() for cell in records[0]):
         raise InputError(f"{path}: empty file (expected a header row: {', '.join(COLUMNS)})")
-    header = [unicodedata.normalize("NFC", h).strip().lower() for h in records[0]]
+    header = [_column(h) for h in records[0]]
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         hints = [
@@ -179,6 +200,52 @@ def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, str]]], str, str]:
     return rows, "utf-8" if encoding == "utf-8-sig" else "windows-1252", delimiter
 
 
+DUTCH_COLUMNS = {  # Dutch column names a steward may use instead of the template's
+    "identificatie": "identifier",
+    "naam": "name",
+    "andere_namen": "alt_names",
+    "gemeente": "municipality",
+    "rechtsvorm": "legal_form",
+    "activiteiten": "activities",
+    "knelpunten": "bottlenecks",
+    "knelpunttypen": "bottlenecks",
+    "oppervlakte_m2": "area_m2",
+    "oppervlakte": "area_m2",
+    "beoogde_duur_jaren": "planned_duration_years",
+    "looptijd_jaren": "planned_duration_years",
+    "startjaar": "founding_year",
+    "oprichtingsjaar": "founding_year",
+    "bron": "source_url",
+    "bron_url": "source_url",
+    "beschrijving_nl": "description_nl",
+    "beschrijving_en": "description_en",
+}
+
+
+def _column(header: str) -> str:
+    """A header cell as a template column: case, spaces and hyphens do not matter; Dutch names map."""
+    name = re.sub(r"[\s-]+", "_", unicodedata.normalize("NFC", header).strip().casefold())
+    return DUTCH_COLUMNS.get(name, name)
+
+
+def decimal(text: str) -> str | None:
+    """A number as written in a Dutch or English spreadsheet, in xsd:decimal form; None if unclear.
+
+    ``1250``, ``12,5`` and ``12.5``; with grouping, the last separator is the decimal one
+    (``1.250,5`` and ``1,250.5`` are both 1250.5). ``1.250`` and ``1,250`` alone could be either a
+    thousand and a quarter or one and a quarter: refused, so that nothing is read a thousand times off.
+    """
+    if re.fullmatch(r"[0-9]+", text):
+        return text
+    if re.fullmatch(r"[0-9]{1,3}([.,][0-9]{3})+", text):
+        return None
+    for group, point in ((".", ","), (",", ".")):
+        match = re.fullmatch(rf"([0-9]{{1,3}}(?:\{group}[0-9]{{3}})+|[0-9]+)\{point}([0-9]+)", text)
+        if match:
+            return match[1].replace(group, "") + "." + match[2]
+    return None
+
+
 def slug(name: str) -> str:
     """A lower-case identifier from a name: ``Dorpscoöperatie X-Y`` -> ``dorpscooperatie-x-y``."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
@@ -194,6 +261,8 @@ class _Known:
     municipality_names: list[str]
     codes: dict[str, dict[str, ox.NamedNode]]
     initiatives: dict[str, ox.NamedNode]
+    notations: dict[str, list[str]] = field(default_factory=dict)
+    names: dict[ox.NamedNode, str] = field(default_factory=dict)  # how a value is shown in a change
 
     @classmethod
     def of(cls, graph: KnowledgeGraph) -> _Known:
@@ -205,16 +274,29 @@ class _Known:
         ):
             municipalities[row["v"].casefold()] = ox.NamedNode(row["m"])
             names.append(row["v"])
+        shown = {
+            ox.NamedNode(r["m"]): r["v"]
+            for r in graph.query("SELECT ?m ?v WHERE { ?m a tooi:Gemeente ; skos:prefLabel ?v }", infer=False)
+        }
         codes: dict[str, dict[str, ox.NamedNode]] = {}
+        notations: dict[str, list[str]] = {}
         for kind, scheme in (
             ("legal_form", "rechtsvormen"),
             ("activities", "activiteiten"),
             ("bottlenecks", "knelpunttypen"),
         ):
-            answer = graph.query(
-                f"SELECT ?c ?code WHERE {{ ?c skos:inScheme bk:{scheme} ; skos:notation ?code }}", infer=False
+            answer = list(
+                graph.query(
+                    f"""SELECT ?c ?code ?label WHERE {{ ?c skos:inScheme bk:{scheme} ; skos:notation ?code
+                    OPTIONAL {{ ?c skos:prefLabel|skos:altLabel ?label }} }}""",
+                    infer=False,
+                )
             )
-            codes[kind] = {r["code"]: ox.NamedNode(r["c"]) for r in answer}
+            # codes and labels (nl, en) alike, in any case: Stichting, fiscale regelgeving, Tax rules
+            codes[kind] = {r["label"].casefold(): ox.NamedNode(r["c"]) for r in answer if r["label"]}
+            codes[kind].update({r["code"].casefold(): ox.NamedNode(r["c"]) for r in answer})
+            notations[kind] = sorted({r["code"] for r in answer})
+            shown.update({ox.NamedNode(r["c"]): r["code"] for r in answer})
         initiatives = {}
         for row in graph.query(
             "SELECT ?i ?id ?name WHERE { ?i a mi:Initiative ; dct:identifier ?id ; skos:prefLabel ?name }",
@@ -222,7 +304,7 @@ class _Known:
         ):
             initiatives[row["id"]] = ox.NamedNode(row["i"])
             initiatives.setdefault(slug(row["name"]), ox.NamedNode(row["i"]))
-        return cls(municipalities, sorted(set(names)), codes, initiatives)
+        return cls(municipalities, sorted(set(names)), codes, initiatives, notations, shown)
 
 
 def _suggest(value: str, choices: list[str]) -> str:
@@ -249,13 +331,15 @@ class _Row:
         return self.cells.get(column, "")
 
     def codes(self, column: str) -> list[ox.NamedNode]:
-        table = self.known.codes[column if column != "legal_form" else "legal_form"]
+        """The concepts a cell names by code or label (any case), after its operator if it has one."""
+        table = self.known.codes[column]
+        _, rest = operator(self.cell(column))
         out = []
-        for code in filter(None, (c.strip() for c in re.split(r"[;,|]", self.cell(column)))):
-            if code in table:
-                out.append(table[code])
+        for code in filter(None, (c.strip() for c in re.split(r"[;,|]", rest))):
+            if code.casefold() in table:
+                out.append(table[code.casefold()])
             else:
-                known = sorted(table)
+                known = self.known.notations[column]
                 message = f"unknown code{_suggest(code, known)}; known: {', '.join(known)}"
                 self.errors.append(RowError(self.number, column, code, message))
         return out
@@ -268,6 +352,43 @@ class _Row:
             self.error(column, message)
             return None
         return value
+
+
+OPERATORS = {  # the word before a colon in a multi-valued cell, in English and Dutch
+    "add": "add",
+    "toevoegen": "add",
+    "remove": "remove",
+    "verwijderen": "remove",
+    "replace": "replace",
+    "vervangen": "replace",
+}
+
+
+def operator(cell: str) -> tuple[str, str]:
+    """(add, remove or replace; the values) of a multi-valued cell: ``add: fiscaliteit``.
+
+    A cell without an operator replaces, as a cell of a spreadsheet does.
+    """
+    word, colon, rest = cell.partition(":")
+    if colon and word.strip().casefold() in OPERATORS:
+        return OPERATORS[word.strip().casefold()], rest.strip()
+    return "replace", cell
+
+
+def _set_many(
+    triples: set[ox.Triple], subject: object, predicate: ox.NamedNode, values: list, cell: str
+) -> None:
+    """Apply a multi-valued cell: ``add:``, ``remove:``, ``replace:`` (or no operator); empty keeps,
+    ``-`` removes every value."""
+    if cell == "":
+        return
+    op, _ = operator(cell)
+    if op == "add":
+        triples.update(ox.Triple(subject, predicate, v) for v in values)
+    elif op == "remove":
+        triples.difference_update(ox.Triple(subject, predicate, v) for v in values)
+    else:
+        _set(triples, subject, predicate, values, cell)
 
 
 def _literal(value: str, datatype: str | None = None, lang: str | None = None) -> ox.Literal:
@@ -299,8 +420,8 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
     elif c("name") == REMOVE or c("municipality") == REMOVE:
         row.error("name" if c("name") == REMOVE else "municipality", "cannot be removed")
     _set(triples, iri, P["label"], [ox.Literal(c("name"))], c("name"))
-    alts = [ox.Literal(a.strip()) for a in c("alt_names").split(";") if a.strip()]
-    _set(triples, iri, P["alt"], alts, c("alt_names"))
+    alts = [ox.Literal(a.strip()) for a in operator(c("alt_names"))[1].split(";") if a.strip()]
+    _set_many(triples, iri, P["alt"], alts, c("alt_names"))
     for lang in ("nl", "en"):
         cell = c(f"description_{lang}")
         if cell and cell != REMOVE:
@@ -327,14 +448,14 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
     if len(forms) > 1:
         row.error("legal_form", "give one legal form")
     _set(triples, iri, P["orgType"], forms[:1], c("legal_form"))
-    _set(
+    _set_many(
         triples,
         iri,
         P["activity"],
         row.codes("activities") if c("activities") != REMOVE else [],
         c("activities"),
     )
-    _set(
+    _set_many(
         triples,
         iri,
         P["bottleneck"],
@@ -347,7 +468,10 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
     years = row.checked("planned_duration_years", r"[1-9][0-9]{0,2}", "not a whole number of years")
     if years is not None:
         _set(triples, iri, P["duration"], [_literal(f"P{years}Y", "duration")], years)
-    area = row.checked("area_m2", r"[0-9]+([.,][0-9]+)?", "not a number of square metres (e.g. 1000 or 12,5)")
+    area = c("area_m2")
+    if area not in ("", REMOVE) and decimal(area) is None:
+        row.error("area_m2", "not a clear number of square metres (e.g. 1250, 1250,5 or 1.250,5)")
+        area = None
     if area is not None and area != "":
         node = ox.NamedNode(f"{iri.value}-oppervlakte")
         for t in [t for t in triples if t.subject == node]:
@@ -357,7 +481,7 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
             triples.update(
                 {
                     ox.Triple(node, P["type"], C["Quantity"]),
-                    ox.Triple(node, P["value"], _literal(area.replace(",", "."), "decimal")),
+                    ox.Triple(node, P["value"], _literal(decimal(area) or "", "decimal")),
                     ox.Triple(node, P["unitCode"], ox.Literal("MTK")),
                     ox.Triple(node, P["unitText"], ox.Literal("m²")),
                 }
@@ -403,14 +527,25 @@ def import_csv(
     data_dir: Path | None = None,
     *,
     dry_run: bool = False,
+    max_bytes: int = MAX_BYTES,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ImportResult:
-    """Import a spreadsheet into ``data_dir`` (default: the project's ``data/``)."""
+    """Import a spreadsheet into ``data_dir`` (default: the project's ``data/``).
+
+    The data folder is locked for the whole import, so that two imports never interleave.
+    """
     data_dir = Path(data_dir) if data_dir else bundle.project_dir() / "data"
     if not data_dir.is_dir():
         raise InputError(f"{data_dir}: no such data folder")
-    recover(data_dir)
-    rows, encoding, delimiter = read_rows(path)
+    with locked(data_dir):
+        recover(data_dir)
+        return _import(path, data_dir, dry_run, max_bytes, now)
+
+
+def _import(
+    path: Path, data_dir: Path, dry_run: bool, max_bytes: int, now: Callable[[], datetime]
+) -> ImportResult:
+    rows, encoding, delimiter = read_rows(path, max_bytes)
     if not rows:
         raise InputError(f"{path}: no rows under the header")
     graph = KnowledgeGraph.load(sorted(data_dir.rglob("*.ttl")))
@@ -420,9 +555,24 @@ def import_csv(
     result = ImportResult(encoding=encoding, delimiter=delimiter)
     files: dict[Path, set[ox.Triple]] = {}
     originals: dict[Path, str] = {}
+    before: dict[Path, set[ox.Triple]] = {}
     seen: dict[str, int] = {}
+    bar = current()  # the caller's progress bar, if it shows one (kg.core.progress)
+    if bar is not None:
+        bar.total = len(rows)
     for number, cells in rows:
+        if bar is not None:
+            bar.advance()
         row = _Row(number, cells, known, errors)
+        formulas = [column for column, cell in cells.items() if looks_like_formula(cell) and cell != REMOVE]
+        for column in formulas:
+            row.error(
+                column,
+                f"starts with {cells[column][0]!r} like a spreadsheet formula; kg imports no "
+                "formulas (remove that first character)",
+            )
+        if formulas:
+            continue
         ident = cells.get("identifier") or slug(cells.get("name", ""))
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", ident or ""):
             row.error(
@@ -441,8 +591,14 @@ def import_csv(
             text = target.read_text(encoding="utf-8") if target.exists() else ""
             originals[target] = text
             files[target] = {q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)}
+            before[target] = set(files[target])
+        old = _fields(files[target], iri, known)
         _apply(row, iri, ident, files[target], new=existing is None)
         (result.updated if existing else result.created).append(ident)
+        new = _fields(files[target], iri, known)
+        changes = [(column, old[column], new[column]) for column in new if old[column] != new[column]]
+        if changes:
+            result.changes[ident] = changes
     if errors:
         raise ImportRejected(
             f"{path}: {len(errors)} problem{'s' * (len(errors) != 1)} in the rows; nothing was written",
@@ -456,15 +612,70 @@ def import_csv(
             result.files[target] = new_text.encode("utf-8")
     if not result.files:
         return result
-    result.files[data_dir / "imports.ttl"] = _record(data_dir / "imports.ttl", path, now(), files, result)
+    added = set().union(*(files[target] - before[target] for target in files))
+    new = {
+        t.subject for t in added if next(graph.store.quads_for_pattern(t.subject, None, None), None) is None
+    }
+    result.files[data_dir / "imports.ttl"] = _record(
+        data_dir / "imports.ttl", path, now(), added, new, result
+    )
     _validate(data_dir, result.files)
     if not dry_run:
         write_many(data_dir, result.files)
     return result
 
 
-def _record(target: Path, source: Path, when: datetime, files: dict, result: ImportResult) -> bytes:
-    """imports.ttl with one more prov record: when, from which file (and its SHA-256), what changed."""
+def _fields(triples: set[ox.Triple], iri: ox.NamedNode, known: _Known) -> dict[str, str]:
+    """The initiative's value in each column of the template, as a steward reads it (codes, names)."""
+    values: dict[ox.NamedNode, list[str]] = {}
+    area = ox.NamedNode(f"{iri.value}-oppervlakte")
+    passages = set()
+    for t in triples:
+        if t.subject == iri:
+            shown = known.names.get(t.object, t.object.value) if isinstance(t.object, ox.NamedNode) else None
+            if isinstance(t.object, ox.Literal) and t.object.language:
+                values.setdefault(ox.NamedNode(f"{t.predicate.value}@{t.object.language}"), []).append(
+                    t.object.value
+                )
+                continue
+            values.setdefault(t.predicate, []).append(shown or t.object.value)
+            if t.predicate == P["derived"]:
+                passages.add(t.object)
+        elif t.subject == area and t.predicate == P["value"]:
+            values.setdefault(P["area"], []).append(t.object.value)
+    documents = [t.object.value for t in triples if t.subject in passages and t.predicate == P["document"]]
+
+    def text(key: ox.NamedNode, width: int = 60) -> str:
+        joined = "; ".join(sorted(values.get(key, [])))
+        return joined if len(joined) <= width else joined[: width - 1] + "…"
+
+    description = P["description"].value
+    return {
+        "name": text(P["label"]),
+        "alt_names": text(P["alt"]),
+        "municipality": text(P["municipality"]),
+        "legal_form": text(P["orgType"]),
+        "activities": text(P["activity"], 200),
+        "bottlenecks": text(P["bottleneck"], 200),
+        "area_m2": text(P["area"]),
+        "planned_duration_years": text(P["duration"]).removeprefix("P").removesuffix("Y"),
+        "founding_year": text(P["founding"]),
+        "source_url": "; ".join(sorted(documents)),
+        "description_nl": text(ox.NamedNode(f"{description}@nl")),
+        "description_en": text(ox.NamedNode(f"{description}@en")),
+    }
+
+
+def _record(
+    target: Path, source: Path, when: datetime, added: set[ox.Triple], new: set, result: ImportResult
+) -> bytes:
+    """imports.ttl with one more prov record: when, from which file (and its SHA-256), what changed.
+
+    What the import wrote has the import as its origin, never the source passage of the initiative it
+    is about (the query ``provenance`` shows both kinds): a thing the import created (in ``new``)
+    ``prov:wasGeneratedBy`` the import (PROV-O), and each statement it added about an existing thing is
+    recorded as an ``rdf:Statement`` (RDF 1.1 Semantics, section D.1, reification) generated by it.
+    """
     text = target.read_text(encoding="utf-8") if target.exists() else ""
     triples = {q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)}
     stamp = when.strftime("%Y%m%dT%H%M%SZ")
@@ -483,6 +694,21 @@ def _record(target: Path, source: Path, when: datetime, files: dict, result: Imp
     )
     for ident in result.created + result.updated:
         triples.add(ox.Triple(ox.NamedNode(f"{ID}initiatief/{ident}"), P["influenced"], activity))
+    triples.update(ox.Triple(subject, P["generated"], activity) for subject in new)
+    for statement in added:
+        if statement.predicate in (P["derived"], P["influenced"]) or statement.subject in new:
+            continue  # provenance links themselves, and statements about what the import created
+        key = hashlib.sha256(f"{statement} .".encode()).hexdigest()[:20]
+        record = ox.NamedNode(f"{ID}import/{stamp}/uitspraak/{key}")
+        triples.update(
+            {
+                ox.Triple(record, P["type"], C["Statement"]),
+                ox.Triple(record, P["rdfSubject"], statement.subject),
+                ox.Triple(record, P["rdfPredicate"], statement.predicate),
+                ox.Triple(record, P["rdfObject"], statement.object),
+                ox.Triple(record, P["generated"], activity),
+            }
+        )
     header = header_comment(text) or "# Record of every kg import: when, from which file, what it changed."
     return serialize(triples, header=header).encode("utf-8")
 

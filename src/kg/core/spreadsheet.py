@@ -1,0 +1,64 @@
+"""Cells that spreadsheets will not run: the OWASP rule for CSV files (CSV injection, CWE-1236).
+
+A spreadsheet program treats a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and, in some
+programs, a tab or carriage return) as a formula, and a formula can open links or run commands. Every
+CSV kg writes passes its cells through :func:`safe_cell`, which puts a single quote before such a
+cell (the quote shows the cell is text; OWASP, "CSV Injection"). Plain numbers (``-5``, ``+3.5``,
+``1e-3``) are left as they are: they are not formulas, and a quote would turn them into text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_DECIMAL = re.compile(r"[+-]?\d+\.\d+")
+BOM = "\ufeff"
+DIALECTS = ("rfc4180", "excel-nl")
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula (it starts so and is no plain number)."""
+    return text.startswith(FORMULA_START) and not _NUMBER.fullmatch(text)
+
+
+def safe_cell(text: str) -> str:
+    """``text`` with a leading single quote if a spreadsheet could take it for a formula."""
+    return "'" + text if looks_like_formula(text) else text
+
+
+def neutralise(data: str) -> str:
+    """A CSV document (RFC 4180) with every cell passed through :func:`safe_cell`.
+
+    Unchanged, byte for byte, when no cell needs it.
+    """
+    rows = list(csv.reader(io.StringIO(data, newline="")))
+    if not any(looks_like_formula(cell) for row in rows for cell in row):
+        return data
+    return write_rows(rows)
+
+
+def write_rows(rows: Iterable[Sequence[object]], delimiter: str = ",", bom: bool = False) -> str:
+    """CSV text with CRLF line ends (RFC 4180), every cell made safe; a UTF-8 BOM first if asked."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([safe_cell("" if cell is None else str(cell)) for cell in row])
+    return (BOM if bom else "") + out.getvalue()
+
+
+def excel_nl(data: str) -> str:
+    """A CSV document rewritten for Excel with Dutch settings: semicolons, decimal commas, a UTF-8 BOM.
+
+    Dutch Excel splits cells at ``;`` (its list separator) and reads ``12,5`` as a number; without a
+    BOM it reads UTF-8 as Windows-1252. Cells stay safe (:func:`safe_cell`).
+    """
+    rows = list(csv.reader(io.StringIO(data, newline="")))
+    converted = [
+        [cell.replace(".", ",") if _DECIMAL.fullmatch(cell) else cell for cell in row] for row in rows
+    ]
+    return write_rows(converted, delimiter=";", bom=True)
