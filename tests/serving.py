@@ -10,10 +10,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from email.message import Message
 from pathlib import Path
 
-from kg import bundle
+from kg.core import bundle
 
 DATA_FILES = [str(p) for p in bundle.data_files()]
 
@@ -64,14 +65,14 @@ def fetch(
     headers: dict | None = None,
     method: str | None = None,
     timeout: float = 30,
-) -> tuple[int, dict[str, str], bytes]:
+) -> tuple[int, Message, bytes]:
     """(status, headers, body) of one request; HTTP errors are answers too."""
     request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read()
+        return err.code, err.headers, err.read()
 
 
 def sparql_get(base: str, query: str, accept: str = "application/sparql-results+json", **extra: str):
@@ -92,10 +93,8 @@ def raw(base: str, request: bytes, timeout: float = 10, limit: int = 1_000_000) 
     host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
     chunks = []
     with socket.create_connection((host, port), timeout=timeout) as s:
-        try:
+        with suppress(BrokenPipeError, ConnectionResetError):
             s.sendall(request)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
         s.settimeout(2)
         total = 0
         while total < limit:

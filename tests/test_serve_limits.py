@@ -72,7 +72,7 @@ def test_construct_and_describe_are_cut(server: str, query: str) -> None:
     ids=["braces", "parentheses", "not", "plus", "binds", "unions"],
 )
 def test_deep_or_long_queries_get_400_never_a_crash(server: str, query: str) -> None:
-    status, headers, body = sparql_post(server, query)
+    status, _headers, body = sparql_post(server, query)
     assert status in (200, 400), body[:200]
     if status == 400:
         assert b"nest" in body or b"long" in body or b"large" in body

@@ -13,7 +13,7 @@ import rdflib
 from serving import fetch, kg_serve
 
 import kg
-from kg.namespaces import DEF
+from kg.core.namespaces import DEF
 
 SKOS = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
 
@@ -77,7 +77,7 @@ def test_term_page_documents_the_term_in_dutch(server: str) -> None:
 
 
 def test_ontology_iri_dereferences(server: str) -> None:
-    status, headers, body = fetch(server + "/def", headers={"Accept": "text/turtle"})
+    status, _headers, body = fetch(server + "/def", headers={"Accept": "text/turtle"})
     graph = rdflib.Graph().parse(data=body.decode(), format="turtle")
     ontology = rdflib.URIRef("https://w3id.org/initiatieven/def")
     assert status == 200 and (ontology, rdflib.RDF.type, rdflib.OWL.Ontology) in graph

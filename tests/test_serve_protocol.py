@@ -156,7 +156,7 @@ def test_extra_named_graphs_are_not_in_the_default_graph(server: str) -> None:
 
 
 def test_construct_with_relative_iris_uses_the_endpoint_as_base(server: str) -> None:
-    status, headers, body = fetch(
+    status, _headers, body = fetch(
         server + "/sparql",
         b"CONSTRUCT { <s> <p> 1 } WHERE {}",
         {"Content-Type": "application/sparql-query", "Accept": "application/n-triples"},

@@ -18,6 +18,7 @@ from kg.core.loading import load_files
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.queries import StoredQuery
 from kg.core.results import Result
+from kg.core.sparql_text import check, on_big_stack
 from kg.engines.oxigraph import inference
 
 ONTOLOGY = ox.NamedNode(ONTOLOGY_GRAPH)
@@ -95,14 +96,22 @@ class KnowledgeGraph:
         *,
         infer: bool = True,
         lang: str = "nl",
+        allow_service: Sequence[str] = (),
     ) -> Result:
         """Run a stored query (by name, ``.rq`` path or StoredQuery) or SPARQL text.
 
         ``params`` are validated and bound as typed RDF terms; ``lang`` binds ``?__lang`` where a
-        query has it. ``infer=False`` queries asserted triples only.
+        query has it. ``infer=False`` queries asserted triples only. A query that is too long or
+        nested too deep, or calls a SERVICE whose IRI does not start with one of ``allow_service``,
+        raises QueryError (see kg.core.sparql_text); the query runs on a large stack.
         """
         stored = _resolve(query)
         text = self.bound(stored, params, lang)
+        where = stored.path or stored.name
+        try:
+            check(text, allow_service=allow_service, prefixes=PREFIXES)
+        except QueryError as err:
+            raise QueryError(f"{where}: {err}") from None
         dataset = self.dataset(inferred=infer and stored.inference)
 
         def run() -> object:
@@ -116,14 +125,17 @@ class KnowledgeGraph:
                 where = stored.path or stored.name
                 raise QueryError(f"{where}: SPARQL syntax error: {err}") from None
 
-        answer = run()
-        if isinstance(answer, ox.QuerySolutions):
-            names = [v.value for v in answer.variables]
-            rows = list(map(tuple, answer))  # unbound -> None; twice as fast as indexing each cell
-            return Result("SELECT", names, rows, rerun=run)
-        if isinstance(answer, ox.QueryBoolean):
-            return Result("ASK", boolean=bool(answer), rerun=run)
-        return Result(stored.form if stored.form != "SELECT" else "CONSTRUCT", triples=list(answer))
+        def collect() -> Result:
+            answer = run()
+            if isinstance(answer, ox.QuerySolutions):
+                names = [v.value for v in answer.variables]
+                rows = list(map(tuple, answer))  # unbound -> None; twice as fast as indexing each cell
+                return Result("SELECT", names, rows, rerun=run)
+            if isinstance(answer, ox.QueryBoolean):
+                return Result("ASK", boolean=bool(answer), rerun=run)
+            return Result(stored.form if stored.form != "SELECT" else "CONSTRUCT", triples=list(answer))
+
+        return on_big_stack(collect)
 
     def values(self, stored: StoredQuery, name: str) -> list[str]:
         """The allowed values of a parameter that has a ``values`` pattern, from the graph."""

@@ -1,88 +1,153 @@
-"""What the SPARQL endpoint and the web API answer, computed in a worker process (see kg.serve.workers).
+"""What the SPARQL endpoint, the web API and the linked-data pages answer, computed in a worker process
+(see kg.serve.workers). Every answer is an ``Answer``, so the HTTP layer only copies it.
 
-Every answer is an ``Answer`` (status, media type, body, headers), so the HTTP layer only copies it.
+SPARQL 1.1 Protocol (W3C Recommendation 2013-03-21), section 2.1: the RDF dataset comes from the
+``default-graph-uri`` / ``named-graph-uri`` parameters if given (they override FROM and FROM NAMED,
+section 2.1.4), else from the query's FROM / FROM NAMED, else it is kg's default dataset: the ontology,
+data and inferred graphs as the default graph, every graph as a named graph. Relative IRIs resolve
+against the endpoint's IRI. Rows beyond ``max_rows`` are never computed: the limit goes into the query.
 """
 
 from __future__ import annotations
 
-import io
+import itertools
 import json
 
 import pyoxigraph as ox
 
 from kg.core import queries
 from kg.core.errors import KgError, ParameterError, QueryError
-from kg.core.namespaces import PREFIXES
+from kg.core.loading import load_files
+from kg.core.namespaces import DCT, DEF, PREFIXES, RDF, RDFS, SD, SKOS, VOID, XSD
 from kg.core.results import GRAPH_FORMATS, RESULT_FORMATS
+from kg.core.sparql_text import check, form, with_limit
 from kg.graph import KnowledgeGraph
 from kg.serve import conneg, pages
-from kg.serve.workers import Answer
+from kg.serve.workers import Answer, Settings
 
 JSON = "application/json"
+HTML = "text/html; charset=utf-8"
+XSD_STRING = XSD + "string"
+RDF_LANG_STRING = RDF + "langString"
 
 
-def _error(status: int, message: str) -> Answer:
-    return Answer(status, JSON, json.dumps({"error": message}, ensure_ascii=False).encode(), {})
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> Answer:
+    """An error as JSON: ``{"error": message}``."""
+    return Answer(status, JSON, json.dumps({"error": message}, ensure_ascii=False).encode(), headers or {})
+
+
+def preload(handler: Handler) -> None:
+    """Answer one request of every kind and format, so that everything a worker needs is imported and
+    read before it is locked down (it can open no files after that)."""
+    queries.stored()
+    base = "http://localhost/sparql"
+    for media in [*conneg.RESULTS, *conneg.GRAPHS]:
+        handler.op_sparql("SELECT * WHERE { ?s ?p ?o } LIMIT 2", media, base)
+        handler.op_sparql("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2", media, base)
+        handler.op_sparql("ASK {}", media, base)
+        handler.op_description(base, media)
+    for name in ("initiatives",):
+        handler.op_stored(name, {}, None)
+    handler.op_home("nl")
+    for media in ("text/html", *conneg.GRAPHS):
+        handler.op_describe(DEF + "Initiative", media, "en")
 
 
 class Handler:
-    """Answers requests against one loaded graph (with inference)."""
+    """Answers requests against one loaded graph (with inference) and the extra named graphs."""
 
-    def __init__(self, graph: KnowledgeGraph, max_rows: int):
-        self.graph, self.max_rows = graph, max_rows
+    def __init__(self, graph: KnowledgeGraph, settings: Settings):
+        self.graph, self.settings, self.max_rows = graph, settings, settings.max_rows
+
+    @classmethod
+    def load(cls, settings: Settings) -> Handler:
+        graph = KnowledgeGraph.load(list(settings.data) if settings.data else None)
+        graph.infer()
+        for iri, path in settings.named_graphs:
+            load_files(graph.store, [path], ox.NamedNode(iri))
+        handler = cls(graph, settings)
+        preload(handler)
+        return handler
 
     def handle(self, op: str, args: dict) -> Answer:
         try:
             return getattr(self, f"op_{op}")(**args)
         except ParameterError as err:
-            return _error(400, str(err))
+            return error(400, str(err))
         except QueryError as err:
-            return _error(404 if "unknown query" in str(err) else 400, str(err))
+            return error(404 if "unknown query" in str(err) else 400, str(err))
         except KgError as err:
-            return _error(400, str(err))
+            return error(400, str(err))
+        except MemoryError:
+            raise
         except Exception as err:  # a bug: still an answer, never a dead worker
-            return _error(500, f"{type(err).__name__}: {err}")
+            return error(500, f"{type(err).__name__}: {err}")
 
     # --- SPARQL -------------------------------------------------------------------------------
-    def op_sparql(self, query: str, accept: str | None) -> Answer:
+    def op_sparql(
+        self,
+        query: str,
+        accept: str | None,
+        base: str,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> Answer:
+        toks = check(query, allow_service=self.settings.allow_service, prefixes=PREFIXES)
+        text = with_limit(query, toks, self.max_rows + 1)
+        if default_graphs or named_graphs:  # the protocol's dataset replaces FROM / FROM NAMED
+            dataset: dict = {
+                "default_graph": [ox.NamedNode(g) for g in default_graphs or ()],
+                "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()],
+            }
+        elif any(t.kind == "word" and t.depth == 0 and t.text.upper() == "FROM" for t in toks):
+            dataset = {}
+        else:
+            dataset = self.graph.dataset(inferred=True)
         try:
-            answer = self.graph.store.query(query, prefixes=PREFIXES, **self.graph.dataset(inferred=True))
+            answer = self.graph.store.query(text, prefixes=PREFIXES, base_iri=base, **dataset)
         except SyntaxError as err:
-            return _error(400, f"SPARQL syntax error: {err}")
-        return self.serialize(answer, accept)
+            return error(400, f"SPARQL syntax error: {err}")
+        except ValueError as err:
+            return error(400, f"invalid graph IRI: {err}")
+        return self.serialize(answer, accept, form(toks))
 
-    def serialize(self, answer: object, accept: str | None) -> Answer:
-        """A query answer in the negotiated format, cut to ``max_rows`` rows."""
-        if isinstance(answer, (ox.QuerySolutions, ox.QueryBoolean)):
+    def serialize(self, answer: object, accept: str | None, kind: str = "SELECT") -> Answer:
+        """A query answer in the negotiated format, at most ``max_rows`` rows or triples."""
+        if isinstance(answer, ox.QueryBoolean):
             offers = list(conneg.RESULTS)
             media = conneg.negotiate(accept, offers)
             if media is None:
-                return _error(406, "acceptable result formats: " + ", ".join(offers))
-            buffer = io.BytesIO()
-            answer.serialize(buffer, format=ox.QueryResultsFormat.JSON)
-            doc = json.loads(buffer.getvalue())
-            headers = {}
-            bindings = doc.get("results", {}).get("bindings")
-            if bindings is not None and len(bindings) > self.max_rows:
-                doc["results"]["bindings"] = bindings[: self.max_rows]
-                headers["X-KG-Truncated"] = f"{len(bindings)} rows cut to {self.max_rows}"
-            fmt = RESULT_FORMATS[conneg.RESULTS[media]]
-            if fmt == ox.QueryResultsFormat.JSON:
-                body = json.dumps(doc, ensure_ascii=False).encode()
-            else:
-                parsed = ox.parse_query_results(json.dumps(doc).encode(), format=ox.QueryResultsFormat.JSON)
-                out = io.BytesIO()
-                parsed.serialize(out, format=fmt)
-                body = out.getvalue()
-            return Answer(200, media, body, headers)
-        triples = list(answer)
+                return error(406, "acceptable result formats: " + ", ".join(offers))
+            doc: dict = {"head": {}, "boolean": bool(answer)}
+            return Answer(200, media, _results(doc, media), {})
+        if isinstance(answer, ox.QuerySolutions):
+            offers = list(conneg.RESULTS)
+            media = conneg.negotiate(accept, offers)
+            if media is None:
+                return error(406, "acceptable result formats: " + ", ".join(offers))
+            names = [v.value for v in answer.variables]
+            rows = list(itertools.islice(answer, self.max_rows + 1))
+            headers = self._cut(rows, "rows")
+            bindings = [
+                {n: _term(t) for n, t in zip(names, row, strict=True) if t is not None}
+                for row in rows[: self.max_rows]
+            ]
+            doc = {"head": {"vars": names}, "results": {"bindings": bindings}}
+            return Answer(200, media, _results(doc, media), headers)
         media = conneg.negotiate(accept, list(conneg.GRAPHS))
         if media is None:
-            return _error(406, "acceptable RDF formats: " + ", ".join(conneg.GRAPHS))
-        return Answer(200, media, _rdf(triples, conneg.GRAPHS[media]), {})
+            return error(406, f"acceptable RDF formats for {kind} results: " + ", ".join(conneg.GRAPHS))
+        triples = list(itertools.islice(answer, self.max_rows + 1))
+        headers = self._cut(triples, "triples")
+        return Answer(200, media, rdf(triples[: self.max_rows], conneg.GRAPHS[media]), headers)
+
+    def _cut(self, items: list, what: str) -> dict[str, str]:
+        if len(items) > self.max_rows:
+            return {"X-KG-Truncated": f"more than {self.max_rows} {what}; cut to {self.max_rows}"}
+        return {}
 
     def op_description(self, endpoint: str, accept: str | None) -> Answer:
-        """The SPARQL 1.1 Service Description of the endpoint."""
+        """The SPARQL 1.1 Service Description (W3C Recommendation 2013-03-21) of the endpoint."""
         formats = [
             "SPARQL_Results_JSON",
             "SPARQL_Results_XML",
@@ -93,56 +158,56 @@ class Handler:
             "JSON-LD",
             "RDF_XML",
         ]
+        features = ["sd:BasicFederatedQuery"] if self.settings.allow_service else []
+        graphs = [g.value for g in self.graph.store.named_graphs()]
         count = sum(1 for g in self.graph.graphs(inferred=True) for _ in self.graph.triples(g))
-        text = f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
-@prefix void: <http://rdfs.org/ns/void#> .
+        named = "".join(f" ; sd:namedGraph [ a sd:NamedGraph ; sd:name <{g}> ]" for g in sorted(graphs))
+        text = f"""@prefix sd: <{SD}> .
+@prefix void: <{VOID}> .
 <{endpoint}> a sd:Service ;
     sd:endpoint <{endpoint}> ;
     sd:supportedLanguage sd:SPARQL11Query ;
-    sd:feature sd:UnionDefaultGraph , sd:BasicFederatedQuery ;
+    {"sd:feature " + ", ".join(features) + " ;" if features else ""}
     {" ; ".join(f"sd:resultFormat <http://www.w3.org/ns/formats/{f}>" for f in formats)} ;
-    sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ; void:triples {count} ] ] .
+    sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ; void:triples {count} ]{named} ] .
 """
         triples = [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
         media = conneg.negotiate(accept, list(conneg.GRAPHS)) or "text/turtle"
-        return Answer(200, media, _rdf(triples, conneg.GRAPHS[media]), {})
+        return Answer(200, media, rdf(triples, conneg.GRAPHS[media]), {})
 
     # --- stored queries -------------------------------------------------------------------------
     def op_stored(self, name: str, params: dict[str, str], accept: str | None, lang: str = "nl") -> Answer:
         stored = queries.stored().get(name)  # stored queries only: never a file named by the client
         if stored is None:
-            return _error(404, f"unknown query {name!r}")
+            return error(404, f"unknown query {name!r}")
         text = self.graph.bound(stored, params, lang)
+        toks = check(text, prefixes=PREFIXES)
+        text = with_limit(text, toks, self.max_rows + 1)
         answer = self.graph.store.query(
             text, prefixes=PREFIXES, **self.graph.dataset(inferred=stored.inference)
         )
-        return self.serialize(answer, accept)
+        return self.serialize(answer, accept, form(toks))
 
     # --- pages ----------------------------------------------------------------------------------
-    def op_home(self) -> Answer:
-        rows = list(self.graph.query("initiatives"))
-        return Answer(200, "text/html; charset=utf-8", pages.home(rows, queries.stored()).encode(), {})
+    def op_home(self, lang: str = "nl") -> Answer:
+        rows = list(self.graph.query("initiatives", lang=lang))
+        return Answer(200, HTML, pages.home(rows, queries.stored(), lang).encode(), {})
 
-    def op_describe(self, iri: str, accept: str | None) -> Answer:
-        """A linked-data page: HTML for a browser, RDF for an RDF client (no 303: negotiated here)."""
-        node = ox.NamedNode(iri)
+    def op_describe(self, iri: str, accept: str | None, lang: str = "nl") -> Answer:
+        """A linked-data page: HTML for a browser, RDF for an RDF client (negotiated here, no 303)."""
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return error(404, f"nothing is known about {iri} (not a valid IRI)")
         graphs = self.graph.graphs(inferred=False)
         triples = [q.triple for g in graphs for q in self.graph.store.quads_for_pattern(node, None, None, g)]
         if not triples:
-            return _error(404, f"nothing is known about {iri}")
+            return error(404, f"nothing is known about {iri}")
         media = conneg.negotiate(accept, ["text/html", *conneg.GRAPHS])
         if media is None:
-            return _error(406, "acceptable formats: text/html, " + ", ".join(conneg.GRAPHS))
+            return error(406, "acceptable formats: text/html, " + ", ".join(conneg.GRAPHS))
         if media != "text/html":
-            return Answer(200, media, _rdf(triples, conneg.GRAPHS[media]), {"Vary": "Accept"})
-        labels = {}
-        for t in triples:
-            if isinstance(t.object, ox.NamedNode):
-                for g in graphs:
-                    for q in self.graph.store.quads_for_pattern(
-                        t.object, ox.NamedNode(PREFIXES["skos"] + "prefLabel"), None, g
-                    ):
-                        labels.setdefault(t.object.value, q.object.value)
+            return Answer(200, media, rdf(triples, conneg.GRAPHS[media]), {"Vary": "Accept"})
         incoming = sorted(
             {
                 q.subject.value
@@ -151,11 +216,73 @@ class Handler:
                 if isinstance(q.subject, ox.NamedNode)
             }
         )
-        html = pages.resource(iri, triples, labels, incoming)
-        return Answer(200, "text/html; charset=utf-8", html.encode(), {"Vary": "Accept"})
+        named = {iri, *incoming, *(t.object.value for t in triples if isinstance(t.object, ox.NamedNode))}
+        named |= {t.predicate.value for t in triples}
+        labels = {n: label for n in named if (label := self.label(n, lang, graphs))}
+        html = pages.resource(iri, triples, labels, incoming, lang)
+        return Answer(200, HTML, html.encode(), {"Vary": "Accept, Accept-Language"})
+
+    def label(self, iri: str, lang: str, graphs: list[ox.NamedNode]) -> str | None:
+        """The preferred label of ``iri`` in ``lang``, else untagged, else any (skos:prefLabel, then
+        rdfs:label, then dct:title)."""
+        node = ox.NamedNode(iri)
+        for predicate in (SKOS + "prefLabel", RDFS + "label", DCT + "title"):
+            found = [
+                q.object
+                for g in graphs
+                for q in self.graph.store.quads_for_pattern(node, ox.NamedNode(predicate), None, g)
+                if isinstance(q.object, ox.Literal)
+            ]
+            for wanted in (lang, ""):
+                for literal in found:
+                    if (literal.language or "") == wanted:
+                        return literal.value
+            if found:
+                return sorted(found, key=lambda lit: lit.language or "")[0].value
+        return None
 
 
-def _rdf(triples: list[ox.Triple], fmt: str) -> bytes:
+def _term(term: object) -> dict:
+    """One RDF term in the SPARQL 1.1 Query Results JSON Format (W3C Recommendation), section 3.2.2."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value not in (XSD_STRING, RDF_LANG_STRING):
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, ox.Triple):
+        return {
+            "type": "triple",
+            "value": {
+                "subject": _term(term.subject),
+                "predicate": _term(term.predicate),
+                "object": _term(term.object),
+            },
+        }
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def _results(doc: dict, media: str) -> bytes:
+    """SELECT or ASK results in the negotiated W3C format."""
+    body = json.dumps(doc, ensure_ascii=False).encode()
+    fmt = RESULT_FORMATS[conneg.RESULTS[media]]
+    if fmt == ox.QueryResultsFormat.JSON:
+        return body
+    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    import io
+
+    out = io.BytesIO()
+    parsed.serialize(out, format=fmt)
+    return out.getvalue()
+
+
+def rdf(triples: list[ox.Triple], fmt: str) -> bytes:
+    """Triples in one of kg's RDF formats."""
     if fmt == "jsonld":
         from kg.publish.jsonld import serialize
 
