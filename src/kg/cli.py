@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kg import __version__
-from kg.core.errors import KgError, UsageError
+from kg.core.errors import KgError, QueryError, UsageError
 from kg.core.files import write_atomic
 from kg.graph import ENGINES
 
@@ -389,7 +389,10 @@ def _query(args: argparse.Namespace) -> int:
     from kg.graph import load
 
     stored = get(args.name)
-    check(stored.text, allow_service=args.allow_service, prefixes=PREFIXES)  # before any work
+    try:  # before any work
+        check(stored.text, allow_service=args.allow_service, prefixes=PREFIXES)
+    except QueryError as err:
+        raise QueryError(f"{stored.path or stored.name}: {err}") from None
     if args.engine == "rdflib" and args.endpoint:
         raise UsageError("--engine and --endpoint do not go together (the endpoint is the engine)")
     with progress("loading and inferring"):

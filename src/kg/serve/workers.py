@@ -5,7 +5,8 @@ worker that is killed (timeout, memory) is replaced in milliseconds and shares t
 Each worker answers one request at a time over its own socket.
 
 Admission (what keeps a cheap query fast while slow ones arrive):
-- every query starts in the *short lane* (``short`` concurrent queries), with ``short_after`` seconds;
+- every query starts in the *short lane* (``short`` concurrent queries, newest waiter first), with
+  ``short_after`` seconds;
 - a query still running after that needs one of ``workers`` *long slots*; while none is free its
   worker is paused (SIGSTOP) and resumed when one frees up;
 - at most ``queue`` requests are in the server at once; beyond that, or when the timeout ends a
@@ -25,6 +26,39 @@ import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import recv_handle, send_handle
+
+
+class Lane:
+    """``size`` slots; waiters are served newest first, so that a request arriving while many wait (the
+    slow ones, which hold a slot for at most ``short_after`` seconds each) gets the next free slot."""
+
+    def __init__(self, size: int):
+        self.free = size
+        self.waiters: list[asyncio.Future] = []
+
+    async def acquire(self, timeout: float) -> None:
+        if self.free > 0:
+            self.free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self.waiters.append(waiter)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), timeout)
+        except TimeoutError:
+            if waiter.done():  # handed over just now: give it back
+                self.release()
+            else:
+                waiter.cancel()
+                self.waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        while self.waiters:
+            waiter = self.waiters.pop()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.free += 1
 
 
 class Busy(Exception):
@@ -164,9 +198,9 @@ class Pool:
             self.zygote.kill()
             raise RuntimeError("the query worker did not start")
         self.long = asyncio.Semaphore(workers)
-        self.short = asyncio.Semaphore(short or max(2, 2 * workers))
+        self.short = Lane(short or 4 * workers)
         self.idle: list[_Worker] = []
-        self.keep_idle = (short or max(2, 2 * workers)) + workers
+        self.keep_idle = (short or 4 * workers) + workers
         self.fork_lock = asyncio.Lock()
         self.in_system = 0
 
@@ -197,7 +231,7 @@ class Pool:
     async def _run(self, op: str, args: dict, deadline: float, started: float) -> Answer:
         loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(self.short.acquire(), max(0.0, deadline - time.monotonic()))
+            await self.short.acquire(max(0.0, deadline - time.monotonic()))
         except TimeoutError:
             raise Busy(f"no worker became free within {self.timeout:g} s; retry shortly") from None
         worker: _Worker | None = None
