@@ -292,6 +292,8 @@ class App:
         return FORMAT_PARAM.get(fmt, fmt) if fmt else request.headers.get("accept")
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):  # Graph Store writes and the like
+            return self.fail(request, 405, READ_ONLY, {"Allow": "GET, HEAD, POST, OPTIONS"})
         return self.fail(request, 404, f"no such page: {request.url.path}")
 
     async def not_allowed(self, request: Request, exc: Exception) -> Response:
