@@ -262,7 +262,7 @@ class Pool:
             finally:
                 loop.remove_reader(fd)
             try:
-                answer = await asyncio.to_thread(worker.connection.recv)
+                answer = worker.connection.recv()  # readable: the worker is sending the whole answer
             except (EOFError, OSError):
                 worker.kill()
                 worker = None
