@@ -1,3 +1,4 @@
+const ACCEPT = 'application/sparql-results+json, text/turtle;q=0.9, application/json;q=0.5';
 const queries = JSON.parse(document.getElementById('stored').textContent);
 const select = document.getElementById('query-name'), text = document.getElementById('query-text');
 const params = document.getElementById('params'), out = document.getElementById('results');
@@ -25,10 +26,16 @@ async function run() {
       if (input.value) search.set(input.name, input.value);
     }
     response = await fetch('/api/queries/' + select.value + '?' + search,
-                           {headers: {Accept: 'application/sparql-results+json'}});
+                           {headers: {Accept: ACCEPT}});
   } else {
     response = await fetch('/sparql', {method: 'POST', body: text.value,
-      headers: {'Content-Type': 'application/sparql-query', Accept: 'application/sparql-results+json'}});
+      headers: {'Content-Type': 'application/sparql-query', Accept: ACCEPT}});
+  }
+  const type = response.headers.get('Content-Type') || '';
+  if (response.ok && type.startsWith('text/turtle')) {  // CONSTRUCT and DESCRIBE: the triples as text
+    const pre = document.createElement('pre');
+    pre.id = 'rdf-result'; pre.textContent = await response.text();
+    out.innerHTML = ''; out.append(pre); return;
   }
   const data = await response.json();
   if (!response.ok) {
