@@ -1,10 +1,13 @@
 """Load test on loopback: concurrent clients running the stored queries against kg serve and against an
 Oxigraph server holding the same data (ontology, data and inferred triples, pushed with kg push).
 
-    python benchmarks/load.py [--clients 8] [--requests 1200] [--seconds 60]
+    python benchmarks/load.py [--clients 8] [--requests 1200] [--seconds 60] [--slow-clients 20]
 
 Bounded: each server gets at most --requests requests or --seconds seconds, only on 127.0.0.1. Prints
-throughput and p50/p99 latency per target, with the error count, side by side.
+throughput and p50/p99 latency per target, with the error count, side by side. Then the same servers
+under --slow-clients clients that each send a slow query (a cross join counting 3 million rows, about
+1 s of CPU) again and again for 15 s, while one client sends a cheap ASK every 0.1 s: the cheap
+query's p50 and p99, and what the slow clients got (200, 503, other).
 """
 
 from __future__ import annotations
@@ -112,11 +115,71 @@ def hammer(requests: list[urllib.request.Request], clients: int, total: int, sec
     }
 
 
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+CHEAP = "ASK { ?s a <https://w3id.org/initiatieven/def/Initiative> }"
+
+
+def post(url: str, query: str) -> urllib.request.Request:
+    return urllib.request.Request(
+        url,
+        data=query.encode(),
+        method="POST",
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"},
+    )
+
+
+def under_slow_load(url: str, clients: int, seconds: float = 15) -> dict:
+    """The cheap query's latencies while ``clients`` send the slow query; the slow clients' outcomes."""
+    stop = time.monotonic() + seconds
+    outcomes = {"200": 0, "503": 0, "other": 0}
+    lock = threading.Lock()
+
+    def slow() -> None:
+        while time.monotonic() < stop:
+            try:
+                with urllib.request.urlopen(post(url, SLOW), timeout=60) as response:
+                    response.read()
+                    key = "200"
+            except urllib.error.HTTPError as err:
+                key = "503" if err.code == 503 else "other"
+                time.sleep(1 if err.code == 503 else 0)
+            except (urllib.error.URLError, OSError):
+                key = "other"
+            with lock:
+                outcomes[key] += 1
+
+    threads = [threading.Thread(target=slow) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    time.sleep(1)
+    latencies, errors = [], 0
+    while time.monotonic() < stop:
+        start = time.perf_counter()
+        try:
+            with urllib.request.urlopen(post(url, CHEAP), timeout=60) as response:
+                response.read()
+        except (urllib.error.URLError, OSError):
+            errors += 1
+        latencies.append(time.perf_counter() - start)
+        time.sleep(0.1)
+    for t in threads:
+        t.join()
+    ordered = sorted(latencies)
+    return {
+        "cheap": len(ordered),
+        "cheap_errors": errors,
+        "p50": statistics.median(ordered) * 1000,
+        "p99": ordered[int(0.99 * (len(ordered) - 1))] * 1000,
+        **outcomes,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=1200)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--slow-clients", type=int, default=20, help="0 skips the slow-clients run")
     args = parser.parse_args()
     kg_port, ox_port = free_port(), free_port()
     oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
@@ -160,6 +223,22 @@ def main() -> int:
                     f"{label:26} {r['requests']:9d} {r['errors']:7d} {r['throughput']:8.1f} "
                     f"{r['p50']:8.1f} {r['p99']:8.1f}"
                 )
+            if args.slow_clients:
+                print(f"\n{args.slow_clients} clients sending a slow query for 15 s; a cheap ASK every 0.1 s")
+                print(
+                    f"{'target':26} {'cheap':>6} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8} "
+                    f"{'slow 200':>9} {'slow 503':>9} {'other':>6}"
+                )
+                for label, url in (
+                    ("kg serve, /sparql", f"http://127.0.0.1:{kg_port}/sparql"),
+                    ("oxigraph serve, /query", f"http://127.0.0.1:{ox_port}/query"),
+                ):
+                    r = under_slow_load(url, args.slow_clients)
+                    failed |= r["cheap_errors"] > 0
+                    print(
+                        f"{label:26} {r['cheap']:6d} {r['cheap_errors']:7d} {r['p50']:8.1f} {r['p99']:8.1f} "
+                        f"{r['200']:9d} {r['503']:9d} {r['other']:6d}"
+                    )
         finally:
             for server in servers:
                 server.kill()

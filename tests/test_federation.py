@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 import kg
-from kg.core.federation import services
+from kg.core.sparql_text import services, tokens
 
 
 @pytest.fixture
@@ -89,13 +89,15 @@ def test_command_line_refuses_service_with_exit_2(listener, tmp_path) -> None:
     assert hits == []
 
 
+def _services(text: str) -> list[str | None]:
+    return services(tokens(text), {"ex": "http://example.org/"})
+
+
 def test_the_keyword_is_read_as_sparql_not_as_text() -> None:
-    assert (
-        services('SELECT ?service WHERE { ?s ex:SERVICE "SERVICE" ; <http://x/SERVICE> ?o } # SERVICE <a>')
-        == []
-    )
-    assert services("SELECT * {\n  SERVICE<http://a/b>{}}") == ["http://a/b"]
-    assert services("SELECT * { FILTER(?a<?b) SERVICE ex:q {} }") == ["ex:q"]
+    text = 'SELECT ?service WHERE { ?s ex:SERVICE "SERVICE" ; <http://x/SERVICE> ?o } # SERVICE <a>'
+    assert _services(text) == []
+    assert _services("SELECT * {\n  SERVICE<http://a/b>{}}") == ["http://a/b"]
+    assert _services("SELECT * { FILTER(?a<?b) SERVICE ex:q {} }") == ["http://example.org/q"]
 
 
 def test_queries_that_merely_mention_service_still_run() -> None:

@@ -85,9 +85,9 @@ def fetch(url: str, data: bytes | None = None, headers: dict | None = None, meth
     request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read()
+        return err.code, err.headers, err.read()
 
 
 # --- SPARQL protocol ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kg.core.errors import KgError, UsageError
+from kg.core.errors import KgError, QueryError, UsageError
 from kg.core.files import write_atomic
 from kg.core.version import __version__
 from kg.graph import ENGINES
@@ -182,6 +182,13 @@ def _parser() -> argparse.ArgumentParser:
         "and a UTF-8 BOM, for Excel with Dutch settings)",
     )
     p.add_argument(
+        "--allow-service",
+        metavar="PREFIX",
+        action="append",
+        default=[],
+        help="allow SERVICE calls to endpoints whose IRI starts with PREFIX (repeatable; default: refused)",
+    )
+    p.add_argument(
         "--reasoner",
         choices=("rules", "owlrl"),
         default="rules",
@@ -245,9 +252,49 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run (default 10)")
-    p.add_argument("--max-rows", type=int, default=10000, help="most result rows sent (default 10000)")
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        default=10000,
+        help="most result rows or triples computed and sent (default 10000)",
+    )
     p.add_argument("--max-request-size", type=int, default=1_000_000, help="bytes (default 1000000)")
-    p.add_argument("--workers", type=int, default=2, help="query worker processes (default 2)")
+    p.add_argument(
+        "--workers", type=int, default=2, help="queries that may run longer than 0.5 s at once (default 2)"
+    )
+    p.add_argument(
+        "--queue",
+        type=int,
+        default=64,
+        help="requests in progress at once; more get 503 with Retry-After (default 64)",
+    )
+    p.add_argument(
+        "--memory-cap",
+        type=int,
+        default=1024,
+        metavar="MB",
+        help="memory a query may use above its worker's start; more stops it with 503 (default 1024)",
+    )
+    p.add_argument(
+        "--allow-service",
+        metavar="PREFIX",
+        action="append",
+        default=[],
+        help="allow SERVICE calls to endpoints whose IRI starts with PREFIX (repeatable; "
+        "default: federated queries are refused)",
+    )
+    p.add_argument(
+        "--cors-origin",
+        default="*",
+        help="Access-Control-Allow-Origin of the read-only data routes (default *)",
+    )
+    p.add_argument(
+        "--named-graph",
+        metavar="IRI=FILE",
+        action="append",
+        default=[],
+        help="also serve FILE as the named graph IRI (not part of the default graph; repeatable)",
+    )
 
     p = verb(
         "push",
@@ -419,11 +466,17 @@ def _queries(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
+    from kg.core.namespaces import PREFIXES
     from kg.core.progress import progress
     from kg.core.queries import get
+    from kg.core.sparql_text import check
     from kg.graph import load
 
     stored = get(args.name)
+    try:  # before any work
+        check(stored.text, allow_service=args.allow_service, prefixes=PREFIXES)
+    except QueryError as err:
+        raise QueryError(f"{stored.path or stored.name}: {err}") from None
     if args.engine == "rdflib" and args.endpoint:
         raise UsageError("--engine and --endpoint do not go together (the endpoint is the engine)")
     with progress("loading and inferring"):
@@ -436,7 +489,9 @@ def _query(args: argparse.Namespace) -> int:
         result = query(stored, args.endpoint, kg, _params(args.param), lang=args.lang, timeout=args.timeout)
         _write(_dialect(result.serialize(args.format), args), args.output)
         return EXIT_OK
-    result = kg.query(stored, _params(args.param), infer=not args.no_infer, lang=args.lang)
+    result = kg.query(
+        stored, _params(args.param), infer=not args.no_infer, lang=args.lang, allow_service=args.allow_service
+    )
     _write(_dialect(result.serialize(args.format), args), args.output)
     return EXIT_OK
 
@@ -549,6 +604,14 @@ def _push(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from kg.serve.server import serve
 
+    named = []
+    for spec in args.named_graph:
+        iri, sep, path = spec.partition("=")
+        if not sep or ":" not in iri or not Path(path).is_file():
+            raise UsageError(f"--named-graph {spec!r}: expected IRI=FILE with an existing file")
+        named.append((iri, path))
+    if min(args.workers, args.queue, args.memory_cap, args.max_rows) < 1 or args.timeout <= 0:
+        raise UsageError("--workers, --queue, --memory-cap, --max-rows and --timeout must be positive")
     try:
         serve(
             args.host,
@@ -558,6 +621,11 @@ def _serve(args: argparse.Namespace) -> int:
             max_rows=args.max_rows,
             max_request_size=args.max_request_size,
             workers=args.workers,
+            queue=args.queue,
+            memory_cap=args.memory_cap,
+            allow_service=args.allow_service,
+            cors_origin=args.cors_origin,
+            named_graphs=named,
         )
     except OSError as err:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None

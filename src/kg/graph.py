@@ -16,10 +16,11 @@ import pyoxigraph as ox
 
 from kg.core import bundle, queries
 from kg.core.errors import ParameterError, QueryError, UsageError
-from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
+from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.queries import Parameter, StoredQuery
 from kg.core.report import ValidationReport
 from kg.core.results import Result
+from kg.core.sparql_text import check, form, has_dataset, on_big_stack, with_limit
 from kg.engines.base import Engine
 from kg.engines.oxigraph.engine import OxigraphEngine
 from kg.engines.reference import RdflibEngine
@@ -110,7 +111,9 @@ class KnowledgeGraph:
         *,
         infer: bool = True,
         lang: str = "nl",
-        graphs: Sequence[ox.NamedNode] | None = None,
+        graphs: Sequence[ox.NamedNode | str] | None = None,
+        named_graphs: Sequence[ox.NamedNode | str] | None = None,
+        base: str | None = None,
         limit: int | None = None,
         timeout: float | None = None,
         allow_service: Sequence[str] = (),
@@ -118,25 +121,40 @@ class KnowledgeGraph:
         """Run a stored query (by name, ``.rq`` path or StoredQuery) or SPARQL text.
 
         ``params`` are validated and bound as typed RDF terms; ``lang`` binds ``?__lang`` where a
-        query has it. ``infer=False`` queries asserted triples only; ``graphs`` names the default
-        graph's parts instead. ``limit`` caps the rows or triples (``Result.truncated`` says if it
-        cut); ``timeout`` in seconds stops the answer (QueryTimeout). ``SERVICE`` is refused unless
-        its endpoint starts with one of ``allow_service`` (kg calls out only when told to).
+        query has it. The default graph is the ontology, data and inferred graphs (``infer=False``:
+        asserted triples only), or the query's own FROM / FROM NAMED, or ``graphs`` and
+        ``named_graphs`` when given (they override FROM, as the SPARQL 1.1 Protocol's dataset
+        parameters do). Relative IRIs in the query resolve against ``base``.
+
+        Limits are arguments of this one path: ``limit`` goes into the query as its LIMIT and caps the
+        rows or triples (``Result.truncated`` says if it cut); ``timeout`` in seconds stops the answer
+        (QueryTimeout). Too long or too deeply nested text, and ``SERVICE`` to an endpoint not
+        starting with one of ``allow_service``, are refused before anything runs
+        (:func:`kg.core.sparql_text.check`); the engine runs on a large stack.
         """
         stored = resolve(query)
         text = self.bound(stored, params, lang)
-        if graphs is None:
-            graphs = self.graphs(inferred=infer and stored.inference)
         where = str(stored.path or stored.name)
         try:
-            result = self.engine.query(
-                text,
-                [g.value for g in graphs],
-                limit=limit,
-                timeout=timeout,
-                where=where,
-                allow_service=allow_service,
+            toks = check(text, allow_service=allow_service, prefixes=PREFIXES)
+        except QueryError as err:
+            raise QueryError(f"{where}: {err}") from None
+        if limit is not None and form(toks) == "SELECT":
+            # one more than asked tells whether it cut; CONSTRUCT and DESCRIBE stop after limit + 1
+            # triples instead (a LIMIT counts solutions, and one solution may give many triples)
+            text = with_limit(text, toks, limit + 1)
+        names = None if named_graphs is None else [getattr(g, "value", g) for g in named_graphs]
+        if graphs is None and (named_graphs is not None or not has_dataset(toks)):
+            graphs = self.graphs(inferred=infer and stored.inference)
+        default = None if graphs is None else [getattr(g, "value", g) for g in graphs]
+
+        def run() -> Result:
+            return self.engine.query(
+                text, default, named=names, base=base, limit=limit, timeout=timeout, where=where
             )
+
+        try:
+            result = on_big_stack(run)
         except QueryError as err:
             located = queries.syntax_error(stored.text)  # the position in the text as written
             if located is not None and "syntax error" in str(err):

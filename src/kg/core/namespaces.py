@@ -30,6 +30,8 @@ PROV = "http://www.w3.org/ns/prov#"
 SCHEMA = "https://schema.org/"
 REGORG = "http://www.w3.org/ns/regorg#"
 RDF_TYPE = RDF + "type"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
 
 PREFIXES: dict[str, str] = {
     "mi": DEF,

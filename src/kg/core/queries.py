@@ -24,8 +24,8 @@ import yaml
 
 from kg.core import bundle
 from kg.core.errors import ParameterError, QueryError
-from kg.core.federation import services
 from kg.core.namespaces import PREFIXES, XSD
+from kg.core.sparql_text import check
 
 TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "gYear")
 _PARAM = re.compile(r"[?$](__?)([A-Za-z][A-Za-z0-9]*)(?:_(" + "|".join(TYPES) + r"))?\b")
@@ -277,7 +277,9 @@ def bind(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
 
 def syntax_error(text: str) -> str | None:
     """The SPARQL syntax error in ``text`` as written (line and column), or None if it parses."""
-    if services(text):  # Oxigraph sends a SERVICE request as soon as it parses: never here
+    try:  # Oxigraph sends a SERVICE request as soon as it parses: never here (nor a crash)
+        check(text, prefixes=PREFIXES)
+    except QueryError:
         return None
     try:
         ox.Store().query(text, prefixes=PREFIXES)

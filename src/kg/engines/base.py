@@ -40,18 +40,20 @@ class Engine(Protocol):
     def query(
         self,
         text: str,
-        graphs: Sequence[str],
+        graphs: Sequence[str] | None,
         *,
+        named: Sequence[str] | None = None,
+        base: str | None = None,
         limit: int | None = None,
         timeout: float | None = None,
         where: str = "<query>",
-        allow_service: Sequence[str] = (),
     ) -> Result:
-        """Evaluate SPARQL ``text`` with the union of ``graphs`` as default graph.
+        """Evaluate SPARQL ``text`` (already checked by :func:`kg.core.sparql_text.check`).
 
-        ``limit`` caps rows (SELECT) or triples (CONSTRUCT, DESCRIBE); the result says whether it cut.
-        ``timeout`` (seconds) stops producing the answer once passed (QueryTimeout). A ``SERVICE``
-        clause is refused (QueryError) unless its endpoint starts with one of ``allow_service``.
+        The default graph is the union of ``graphs`` (None: the query's own FROM), the named graphs
+        ``named`` (None: all); relative IRIs resolve against ``base``. ``limit`` caps rows (SELECT)
+        or triples (CONSTRUCT, DESCRIBE) and the result says whether it cut; ``timeout`` (seconds)
+        stops producing the answer once passed (QueryTimeout).
         """
 
     def validate(self, shapes: Sequence[Path] | None = None) -> ValidationReport:

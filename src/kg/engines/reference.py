@@ -15,14 +15,13 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.core.errors import InputError, QueryError, UsageError
-from kg.core.federation import refuse_service
 from kg.core.loading import base_iri, check_file, refuse_remote
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.report import ValidationReport
 from kg.core.results import Result
 from kg.engines.base import bounded
 from kg.engines.convert import to_ox, to_ox_triple
-from kg.engines.validation import validate_graph
+from kg.engines.validation import no_web_graphs, validate_graph
 
 _RDFLIB_FORMATS = {
     ox.RdfFormat.TURTLE: "turtle",
@@ -42,6 +41,8 @@ class RdflibEngine:
 
     def __init__(self) -> None:
         import rdflib
+
+        no_web_graphs()
 
         self.graphs: dict[str, rdflib.Graph] = {}
         self.reasoner: str | None = None
@@ -121,16 +122,18 @@ class RdflibEngine:
     def query(
         self,
         text: str,
-        graphs: Sequence[str],
+        graphs: Sequence[str] | None,
         *,
+        named: Sequence[str] | None = None,
+        base: str | None = None,
         limit: int | None = None,
         timeout: float | None = None,
         where: str = "<query>",
-        allow_service: Sequence[str] = (),
     ) -> Result:
-        refuse_service(text, allow_service, where)  # before evaluation: both engines would call out
+        if graphs is None or named is not None:
+            raise QueryError(f"{where}: FROM, FROM NAMED and named graphs need the oxigraph engine")
         try:
-            answer = self._union(list(graphs)).query(text, initNs=PREFIXES)
+            answer = self._union(list(graphs)).query(text, initNs=PREFIXES, base=base)
         except Exception as err:  # pyparsing's ParseException and friends
             raise QueryError(f"{where}: SPARQL error: {err}") from None
         if answer.type == "ASK":

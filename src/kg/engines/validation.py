@@ -214,6 +214,14 @@ def _compiled_report(results: list, describe: object) -> ValidationReport:
     return ValidationReport(policy_conforms(findings), findings, None, "oxigraph", results, describe=describe)
 
 
+def no_web_graphs() -> None:
+    """Stop rdflib's SPARQL engine from loading a graph that a query names in FROM or GRAPH from the
+    web (its default): a query or a shapes file never makes kg call out."""
+    import rdflib.plugins.sparql
+
+    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+
+
 def validate_graph(
     data: object, shapes: Sequence[str | Path] | None = None, base: str | None = None
 ) -> ValidationReport:
@@ -222,6 +230,7 @@ def validate_graph(
     import rdflib
     from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
 
+    no_web_graphs()
     store, _ = _shapes_store(shapes, base)
     where = _where(shapes)
     check_shapes(store, where)

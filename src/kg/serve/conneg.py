@@ -62,3 +62,17 @@ def negotiate(header: str | None, offers: list[str]) -> str | None:
         if best_key is None or key > best_key:
             best, best_key = offer, key
     return best
+
+
+def negotiate_language(header: str | None, offers: list[str]) -> str | None:
+    """The offered language the client prefers by Accept-Language (RFC 9110, section 12.5.4), matching
+    primary subtags (``en-GB`` matches ``en``); None if the header names none of them."""
+    best, best_key = None, None
+    for tag, q, index in parse_accept(header or ""):
+        primary = tag.split("-")[0]
+        for order, offer in enumerate(offers):
+            if q > 0 and primary in (offer, "*"):
+                key = (q, -index, -order)
+                if best_key is None or key > best_key:
+                    best, best_key = offer, key
+    return best

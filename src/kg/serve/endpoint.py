@@ -1,70 +1,125 @@
-"""What the SPARQL endpoint and the web API answer, computed in a worker process (see kg.serve.workers).
+"""What the SPARQL endpoint, the web API and the linked-data pages answer, computed in a worker process
+(see kg.serve.workers). Every answer is an ``Answer``, so the HTTP layer only copies it.
 
-Every answer is an ``Answer`` (status, media type, body, headers), so the HTTP layer only copies it.
+SPARQL 1.1 Protocol (W3C Recommendation 2013-03-21), section 2.1: the RDF dataset comes from the
+``default-graph-uri`` / ``named-graph-uri`` parameters if given (they override FROM and FROM NAMED,
+section 2.1.4), else from the query's FROM / FROM NAMED, else it is kg's default dataset: the ontology,
+data and inferred graphs as the default graph, every graph as a named graph. Relative IRIs resolve
+against the endpoint's IRI. Rows beyond ``max_rows`` are never computed: the limit goes into the query.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg.core import queries
 from kg.core.errors import KgError, ParameterError, QueryError
-from kg.core.namespaces import PREFIXES
+from kg.core.namespaces import DCT, DEF, PREFIXES, RDFS, SD, SKOS, VOID
 from kg.core.results import GRAPH_FORMATS, Result
 from kg.graph import KnowledgeGraph
 from kg.serve import conneg, pages
-from kg.serve.answer import Answer
+from kg.serve.contract import Answer, Settings
 
 JSON = "application/json"
+HTML = "text/html; charset=utf-8"
 
 
-def _error(status: int, message: str) -> Answer:
-    return Answer(status, JSON, json.dumps({"error": message}, ensure_ascii=False).encode(), {})
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> Answer:
+    """An error as JSON: ``{"error": message}``."""
+    return Answer(status, JSON, json.dumps({"error": message}, ensure_ascii=False).encode(), headers or {})
+
+
+def preload(handler: Handler) -> None:
+    """Answer one request of every kind and format, so that everything a worker needs is imported and
+    read before it is locked down (it can open no files after that)."""
+    queries.stored()
+    base = "http://localhost/sparql"
+    for media in [*conneg.RESULTS, *conneg.GRAPHS]:
+        handler.op_sparql("SELECT * WHERE { ?s ?p ?o } LIMIT 2", media, base)
+        handler.op_sparql("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2", media, base)
+        handler.op_sparql("ASK {}", media, base)
+        handler.op_description(base, media)
+    for name in ("initiatives",):
+        handler.op_stored(name, {}, None)
+    handler.op_home("nl")
+    for media in ("text/html", *conneg.GRAPHS):
+        handler.op_describe(DEF + "Initiative", media, "en")
 
 
 class Handler:
-    """Answers requests against one loaded graph (with inference)."""
+    """Answers requests against one loaded graph (with inference) and the extra named graphs."""
 
-    def __init__(self, graph: KnowledgeGraph, max_rows: int):
-        self.graph, self.max_rows = graph, max_rows
+    def __init__(self, graph: KnowledgeGraph, settings: Settings):
+        self.graph, self.settings, self.max_rows = graph, settings, settings.max_rows
+
+    @classmethod
+    def load(cls, settings: Settings) -> Handler:
+        graph = KnowledgeGraph.load(list(settings.data) if settings.data else None)
+        graph.infer()
+        for iri, path in settings.named_graphs:
+            graph.engine.load([Path(path)], iri)
+        handler = cls(graph, settings)
+        preload(handler)
+        return handler
 
     def handle(self, op: str, args: dict) -> Answer:
         try:
             return getattr(self, f"op_{op}")(**args)
         except ParameterError as err:
-            return _error(400, str(err))
+            return error(400, str(err))
         except QueryError as err:
-            return _error(404 if "unknown query" in str(err) else 400, str(err))
+            return error(404 if "unknown query" in str(err) else 400, str(err))
         except KgError as err:
-            return _error(400, str(err))
+            return error(400, str(err))
+        except MemoryError:
+            raise
         except Exception as err:  # a bug: still an answer, never a dead worker
-            return _error(500, f"{type(err).__name__}: {err}")
+            return error(500, f"{type(err).__name__}: {err}")
 
     # --- SPARQL -------------------------------------------------------------------------------
-    def op_sparql(self, query: str, accept: str | None) -> Answer:
-        # plain SPARQL only: never a stored query's name or a file path named by the client
-        return self.serialize(self.graph.query(queries.sparql(query), limit=self.max_rows), accept)
+    def op_sparql(
+        self,
+        query: str,
+        accept: str | None,
+        base: str,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> Answer:
+        dataset = default_graphs or named_graphs  # the protocol's dataset replaces FROM / FROM NAMED
+        result = self.graph.query(
+            queries.sparql(query),  # plain SPARQL only: never a stored query's name or a file
+            graphs=(default_graphs or []) if dataset else None,
+            named_graphs=(named_graphs or []) if dataset else None,
+            base=base,
+            limit=self.max_rows,
+            allow_service=self.settings.allow_service,
+        )
+        return self.serialize(result, accept)
 
     def serialize(self, result: Result, accept: str | None) -> Answer:
         """A query answer in the negotiated format (the query was already cut to ``max_rows``)."""
         headers = {}
         if result.truncated:
-            headers["X-KG-Truncated"] = f"answer cut to {self.max_rows} rows or triples"
+            what = "triples" if result.form in ("CONSTRUCT", "DESCRIBE") else "rows"
+            headers["X-KG-Truncated"] = f"more than {self.max_rows} {what}; cut to {self.max_rows}"
         if result.form in ("SELECT", "ASK"):
             offers = list(conneg.RESULTS)
             media = conneg.negotiate(accept, offers)
             if media is None:
-                return _error(406, "acceptable result formats: " + ", ".join(offers))
+                return error(406, "acceptable result formats: " + ", ".join(offers))
             return Answer(200, media, result.serialize(conneg.RESULTS[media]), headers)
         media = conneg.negotiate(accept, list(conneg.GRAPHS))
         if media is None:
-            return _error(406, "acceptable RDF formats: " + ", ".join(conneg.GRAPHS))
-        return Answer(200, media, _rdf(result.triples, conneg.GRAPHS[media]), headers)
+            return error(
+                406, f"acceptable RDF formats for {result.form} results: " + ", ".join(conneg.GRAPHS)
+            )
+        return Answer(200, media, rdf(result.triples, conneg.GRAPHS[media]), headers)
 
     def op_description(self, endpoint: str, accept: str | None) -> Answer:
-        """The SPARQL 1.1 Service Description of the endpoint."""
+        """The SPARQL 1.1 Service Description (W3C Recommendation 2013-03-21) of the endpoint."""
         formats = [
             "SPARQL_Results_JSON",
             "SPARQL_Results_XML",
@@ -75,60 +130,81 @@ class Handler:
             "JSON-LD",
             "RDF_XML",
         ]
+        features = ["sd:BasicFederatedQuery"] if self.settings.allow_service else []
+        graphs = [
+            row[0].value
+            for row in self.graph.query("SELECT DISTINCT ?g WHERE { GRAPH ?g {} }", graphs=[]).rows
+        ]
         count = sum(1 for g in self.graph.graphs(inferred=True) for _ in self.graph.triples(g))
-        text = f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
-@prefix void: <http://rdfs.org/ns/void#> .
+        named = "".join(f" ; sd:namedGraph [ a sd:NamedGraph ; sd:name <{g}> ]" for g in sorted(graphs))
+        text = f"""@prefix sd: <{SD}> .
+@prefix void: <{VOID}> .
 <{endpoint}> a sd:Service ;
     sd:endpoint <{endpoint}> ;
     sd:supportedLanguage sd:SPARQL11Query ;
-    sd:feature sd:UnionDefaultGraph , sd:BasicFederatedQuery ;
+    {"sd:feature " + ", ".join(features) + " ;" if features else ""}
     {" ; ".join(f"sd:resultFormat <http://www.w3.org/ns/formats/{f}>" for f in formats)} ;
-    sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ; void:triples {count} ] ] .
+    sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ; void:triples {count} ]{named} ] .
 """
         triples = [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
         media = conneg.negotiate(accept, list(conneg.GRAPHS)) or "text/turtle"
-        return Answer(200, media, _rdf(triples, conneg.GRAPHS[media]), {})
+        return Answer(200, media, rdf(triples, conneg.GRAPHS[media]), {})
 
     # --- stored queries -------------------------------------------------------------------------
     def op_stored(self, name: str, params: dict[str, str], accept: str | None, lang: str = "nl") -> Answer:
         stored = queries.stored().get(name)  # stored queries only: never a file named by the client
         if stored is None:
-            return _error(404, f"unknown query {name!r}")
-        return self.serialize(self.graph.query(stored, params, lang=lang, limit=self.max_rows), accept)
+            return error(404, f"unknown query {name!r}")
+        result = self.graph.query(stored, params, lang=lang, limit=self.max_rows)
+        return self.serialize(result, accept)
 
     # --- pages ----------------------------------------------------------------------------------
-    def op_home(self) -> Answer:
-        rows = list(self.graph.query("initiatives"))
-        return Answer(200, "text/html; charset=utf-8", pages.home(rows, queries.stored()).encode(), {})
+    def op_home(self, lang: str = "nl") -> Answer:
+        rows = list(self.graph.query("initiatives", lang=lang))
+        return Answer(200, HTML, pages.home(rows, queries.stored(), lang).encode(), {})
 
-    def op_describe(self, iri: str, accept: str | None) -> Answer:
-        """A linked-data page: HTML for a browser, RDF for an RDF client (no 303: negotiated here)."""
-        node = ox.NamedNode(iri)
+    def op_describe(self, iri: str, accept: str | None, lang: str = "nl") -> Answer:
+        """A linked-data page: HTML for a browser, RDF for an RDF client (negotiated here, no 303)."""
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return error(404, f"nothing is known about {iri} (not a valid IRI)")
+        graphs = self.graph.graphs(inferred=False)
         about = f"CONSTRUCT {{ {node} ?p ?o }} WHERE {{ {node} ?p ?o }}"
-        triples = self.graph.query(about, infer=False).triples
+        triples = self.graph.query(about, graphs=graphs).triples
         if not triples:
-            return _error(404, f"nothing is known about {iri}")
+            return error(404, f"nothing is known about {iri}")
         media = conneg.negotiate(accept, ["text/html", *conneg.GRAPHS])
         if media is None:
-            return _error(406, "acceptable formats: text/html, " + ", ".join(conneg.GRAPHS))
+            return error(406, "acceptable formats: text/html, " + ", ".join(conneg.GRAPHS))
         if media != "text/html":
-            return Answer(200, media, _rdf(triples, conneg.GRAPHS[media]), {"Vary": "Accept"})
-        labels = {}
-        for row in self.graph.query(
-            f"SELECT ?o ?label WHERE {{ {node} ?p ?o . ?o skos:prefLabel ?label }}", infer=False
-        ).rows:
-            labels.setdefault(row[0].value, row[1].value)
-        incoming = sorted(
-            row[0].value
-            for row in self.graph.query(
-                f"SELECT DISTINCT ?s WHERE {{ ?s ?p {node} FILTER isIRI(?s) }}", infer=False
-            ).rows
-        )
-        html = pages.resource(iri, triples, labels, incoming)
-        return Answer(200, "text/html; charset=utf-8", html.encode(), {"Vary": "Accept"})
+            return Answer(200, media, rdf(triples, conneg.GRAPHS[media]), {"Vary": "Accept"})
+        pointing = f"SELECT DISTINCT ?s WHERE {{ ?s ?p {node} FILTER isIRI(?s) }}"
+        incoming = sorted(row[0].value for row in self.graph.query(pointing, graphs=graphs).rows)
+        named = {iri, *incoming, *(t.object.value for t in triples if isinstance(t.object, ox.NamedNode))}
+        named |= {t.predicate.value for t in triples}
+        labels = {n: label for n in named if (label := self.label(n, lang, graphs))}
+        html = pages.resource(iri, triples, labels, incoming, lang)
+        return Answer(200, HTML, html.encode(), {"Vary": "Accept, Accept-Language"})
+
+    def label(self, iri: str, lang: str, graphs: list[ox.NamedNode]) -> str | None:
+        """The preferred label of ``iri`` in ``lang``, else untagged, else any (skos:prefLabel, then
+        rdfs:label, then dct:title)."""
+        node = ox.NamedNode(iri)
+        for predicate in (SKOS + "prefLabel", RDFS + "label", DCT + "title"):
+            labels = f"SELECT ?l WHERE {{ {node} <{predicate}> ?l FILTER isLiteral(?l) }}"
+            found = [row[0] for row in self.graph.query(labels, graphs=graphs).rows]
+            for wanted in (lang, ""):
+                for literal in found:
+                    if (literal.language or "") == wanted:
+                        return literal.value
+            if found:
+                return sorted(found, key=lambda lit: lit.language or "")[0].value
+        return None
 
 
-def _rdf(triples: list[ox.Triple], fmt: str) -> bytes:
+def rdf(triples: list[ox.Triple], fmt: str) -> bytes:
+    """Triples in one of kg's RDF formats."""
     if fmt == "jsonld":
         from kg.publish.jsonld import serialize
 

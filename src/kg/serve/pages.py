@@ -1,4 +1,8 @@
-"""HTML of the home page (initiatives and a query editor) and of the linked-data pages."""
+"""HTML of the home page, the linked-data pages and error pages.
+
+Everything that comes from the data is escaped; only http(s) IRIs become links; no inline script (the
+Content-Security-Policy set by kg.serve.server forbids it): scripts and styles are files under /static/.
+"""
 
 from __future__ import annotations
 
@@ -7,93 +11,95 @@ from html import escape
 
 import pyoxigraph as ox
 
-from kg.core.namespaces import BASE, shorten
+from kg.core.namespaces import BASE, DEF, ID, shorten
 from kg.core.queries import StoredQuery
 
-CSS = """body{font-family:system-ui,sans-serif;max-width:72rem;margin:1.5rem auto;padding:0 1rem;color:#222}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;
-text-align:left;vertical-align:top}th{background:#eef4f9}textarea{width:100%;height:14rem;font-family:monospace}
-label{margin-right:.5rem}#params input{margin:0 1rem .5rem .3rem}button{padding:.3rem 1rem}
-.error{color:#b00}"""
+LANGUAGES = ("nl", "en")
+WORDS = {
+    "nl": {
+        "property": "eigenschap",
+        "value": "waarde",
+        "references": "Verwijzingen",
+        "initiatives": "Initiatieven",
+        "number": "nr",
+        "name": "naam",
+        "municipality": "gemeente",
+        "province": "provincie",
+        "legal form": "rechtsvorm",
+        "bottlenecks": "knelpunten",
+        "heading": "Maatschappelijke initiatieven: Ruim op de Regels",
+        "intro": "Linked data over de elf experimentpartners.",
+        "query": "Query",
+        "run": "Uitvoeren",
+        "other": "English",
+    },
+    "en": {
+        "property": "property",
+        "value": "value",
+        "references": "Referred to by",
+        "initiatives": "Initiatives",
+        "number": "no",
+        "name": "name",
+        "municipality": "municipality",
+        "province": "province",
+        "legal form": "legal form",
+        "bottlenecks": "bottlenecks",
+        "heading": "Citizen initiatives: Ruim op de Regels",
+        "intro": "Linked data about the eleven experiment partners.",
+        "query": "Query",
+        "run": "Run",
+        "other": "Nederlands",
+    },
+}
+ONTOLOGY = DEF.rstrip("/")
 
 
 def local(iri: str) -> str:
     """A dataset IRI as a path on this server (so its page opens here); other IRIs unchanged."""
-    return "/" + iri[len(BASE) :] if iri.startswith(BASE + "id/") else iri
+    if iri.startswith((ID, DEF)) or iri == ONTOLOGY:
+        return "/" + iri[len(BASE) :]
+    return iri
 
 
-def _page(title: str, body: str) -> str:
+def link(iri: str, text: str) -> str:
+    """An escaped link to ``iri``, or only its text when it is not an http(s) IRI (javascript:, data:)."""
+    if iri.lower().startswith(("http://", "https://")):
+        return f'<a href="{escape(local(iri))}">{escape(text)}</a>'
+    return f"<span>{escape(text)}</span>"
+
+
+def _page(title: str, body: str, lang: str, scripts: tuple[str, ...] = ()) -> str:
+    tags = "".join(f'<script src="/static/{escape(s)}" defer></script>' for s in scripts)
     return (
-        f'<!DOCTYPE html>\n<html lang="nl"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>'
+        f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<link rel="stylesheet" href="/static/kg.css">{tags}</head>'
         f"<body>{body}</body></html>\n"
     )
 
 
-SCRIPT = """
-const queries = JSON.parse(document.getElementById('stored').textContent);
-const select = document.getElementById('query-name'), text = document.getElementById('query-text');
-const params = document.getElementById('params'), out = document.getElementById('results');
-function choose() {
-  const q = queries[select.value];
-  params.innerHTML = '';
-  if (!q) { return; }
-  text.value = q.text;
-  for (const p of q.parameters) {
-    if (p.name === 'lang') continue;
-    const label = document.createElement('label');
-    label.textContent = p.name + (p.required ? '' : ' (optional)');
-    const input = document.createElement('input');
-    input.name = p.name; input.value = p.example || ''; input.dataset.param = '1';
-    label.appendChild(input); params.appendChild(label);
-  }
-}
-async function run() {
-  out.textContent = '…';
-  let response;
-  const q = queries[select.value];
-  if (q && text.value === q.text) {
-    const search = new URLSearchParams();
-    for (const input of params.querySelectorAll('input[data-param]')) {
-      if (input.value) search.set(input.name, input.value);
-    }
-    response = await fetch('/api/queries/' + select.value + '?' + search,
-                           {headers: {Accept: 'application/sparql-results+json'}});
-  } else {
-    response = await fetch('/sparql', {method: 'POST', body: text.value,
-      headers: {'Content-Type': 'application/sparql-query', Accept: 'application/sparql-results+json'}});
-  }
-  const data = await response.json();
-  if (!response.ok) {
-    out.innerHTML = '<p class="error"></p>'; out.firstChild.textContent = data.error; return;
-  }
-  if ('boolean' in data) { out.textContent = String(data.boolean); return; }
-  const table = document.createElement('table'), head = table.insertRow();
-  for (const v of data.head.vars) {
-    const th = document.createElement('th'); th.textContent = v; head.appendChild(th);
-  }
-  for (const b of data.results.bindings) {
-    const row = table.insertRow();
-    for (const v of data.head.vars) { row.insertCell().textContent = b[v] ? b[v].value : ''; }
-  }
-  out.innerHTML = '';
-  const count = document.createElement('p');
-  count.id = 'row-count'; count.textContent = data.results.bindings.length + ' rows';
-  out.append(count, table);
-}
-select.addEventListener('change', choose);
-document.getElementById('run').addEventListener('click', run);
-choose();
-"""
+def _switch(path: str, lang: str) -> str:
+    other = "en" if lang == "nl" else "nl"
+    return f'<a href="{escape(path)}?lang={other}">{WORDS[lang]["other"]}</a>'
 
 
-def home(initiatives: list[dict], stored: dict[str, StoredQuery]) -> str:
-    """Initiatives with links to their pages, and a SPARQL editor prefilled with the stored queries."""
+def _json(data: object) -> str:
+    """JSON for a ``<script type="application/json">`` block: no ``<`` that could end it."""
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def home(initiatives: list[dict], stored: dict[str, StoredQuery], lang: str = "nl") -> str:
+    """Initiatives with links to their pages, and a SPARQL editor with the stored queries."""
+    w = WORDS[lang]
+
+    def cell(value: object) -> str:
+        return escape("" if value is None else str(value))
+
     rows = "".join(
-        f"<tr><td>{r['number'] or ''}</td>"
-        f'<td><a href="{escape(local(r["initiative"]))}">{escape(r["name"])}</a>'
-        f"</td><td>{escape(r['municipality'])}</td><td>{escape(r['province'])}</td>"
-        f"<td>{escape(r['legalForm'] or '')}</td><td>{r['bottlenecks']}</td></tr>"
+        f"<tr><td>{cell(r['number'])}</td><td>{link(str(r['initiative']), str(r['name']))}</td>"
+        f"<td>{cell(r['municipality'])}</td><td>{cell(r['province'])}</td>"
+        f"<td>{cell(r['legalForm'])}</td><td>{cell(r['bottlenecks'])}</td></tr>"
         for r in initiatives
     )
     options = "".join(
@@ -102,62 +108,64 @@ def home(initiatives: list[dict], stored: dict[str, StoredQuery]) -> str:
     data = {
         n: {
             "text": q.text,
+            "summary": q.summary,
             "parameters": [
                 {"name": p.name, "required": p.required, "example": p.example} for p in q.parameters
             ],
         }
         for n, q in stored.items()
     }
-    payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
     body = (
-        "<h1>Maatschappelijke initiatieven: Ruim op de Regels</h1>"
-        "<p>Linked data over de elf experimentpartners. SPARQL: <code>/sparql</code> · "
+        f"<p>{_switch('/', lang)}</p><h1>{escape(w['heading'])}</h1>"
+        f"<p>{escape(w['intro'])} SPARQL: <code>/sparql</code> · "
         'API: <a href="/api/queries">/api/queries</a> · <a href="/openapi.json">OpenAPI</a></p>'
-        "<h2>Initiatieven</h2><table><tr><th>nr</th><th>naam</th><th>gemeente</th><th>provincie</th>"
-        f"<th>rechtsvorm</th><th>knelpunten</th></tr>{rows}</table>"
-        f'<h2>Query</h2><p><select id="query-name">{options}</select></p><div id="params"></div>'
-        '<textarea id="query-text" spellcheck="false"></textarea><p><button id="run">Run</button></p>'
-        f'<div id="results"></div><script type="application/json" id="stored">{payload}</script>'
-        f"<script>{SCRIPT}</script>"
+        f'<h2>{w["initiatives"]}</h2><table id="initiatives"><tr><th>{w["number"]}</th><th>{w["name"]}</th>'
+        f"<th>{w['municipality']}</th><th>{w['province']}</th><th>{w['legal form']}</th>"
+        f"<th>{w['bottlenecks']}</th></tr>{rows}</table>"
+        f'<h2>{w["query"]}</h2><p><select id="query-name">{options}</select></p><div id="params"></div>'
+        '<textarea id="query-text" spellcheck="false"></textarea>'
+        f'<p><button id="run">{w["run"]}</button></p>'
+        f'<div id="results"></div><script type="application/json" id="stored">{_json(data)}</script>'
     )
-    return _page("kg", body)
+    return _page("kg", body, lang, ("editor.js",))
 
 
 def _value(term: object, labels: dict[str, str]) -> str:
     if isinstance(term, ox.NamedNode):
         label = labels.get(term.value)
         text = f"{label} ({shorten(term.value)})" if label else shorten(term.value)
-        return f'<a href="{escape(local(term.value))}">{escape(text)}</a>'
+        return link(term.value, text)
     if isinstance(term, ox.Literal):
-        lang = f" <small>@{escape(term.language)}</small>" if term.language else ""
-        return escape(term.value) + lang
+        tag = f" <small>@{escape(term.language)}</small>" if term.language else ""
+        return escape(term.value) + tag
     return escape(str(term))
 
 
-def resource(iri: str, triples: list[ox.Triple], labels: dict[str, str], incoming: list[str]) -> str:
+def resource(
+    iri: str, triples: list[ox.Triple], labels: dict[str, str], incoming: list[str], lang: str = "nl"
+) -> str:
     """The page of one resource: its statements, what refers to it, and links to its RDF."""
-    title = next(
-        (
-            t.object.value
-            for t in triples
-            if t.predicate.value.endswith("#prefLabel")
-            and isinstance(t.object, ox.Literal)
-            and t.object.language in ("", "nl")
-        ),
-        shorten(iri),
-    )
+    w = WORDS[lang]
+    title = labels.get(iri) or shorten(iri)
     rows = "".join(
-        f"<tr><td>{escape(shorten(t.predicate.value))}</td><td>{_value(t.object, labels)}</td></tr>"
+        f"<tr><td>{_value(t.predicate, labels)}</td><td>{_value(t.object, labels)}</td></tr>"
         for t in sorted(triples, key=lambda t: (t.predicate.value, str(t.object)))
     )
-    refs = "".join(f'<li><a href="{escape(local(s))}">{escape(shorten(s))}</a></li>' for s in incoming)
-    formats = " · ".join(
-        f'<a href="{escape(local(iri))}?format={f}">{f}</a>' for f in ("turtle", "jsonld", "nt")
-    )
+    refs = "".join(f"<li>{link(s, labels.get(s) or shorten(s))}</li>" for s in incoming)
+    path = local(iri)
+    formats = " · ".join(f'<a href="{escape(path)}?format={f}">{f}</a>' for f in ("turtle", "jsonld", "nt"))
     body = (
-        f'<p><a href="/">kg</a></p><h1>{escape(title)}</h1><p><code>{escape(iri)}</code></p>'
-        f"<table><tr><th>eigenschap</th><th>waarde</th></tr>{rows}</table>"
-        + (f"<h2>Verwijzingen</h2><ul>{refs}</ul>" if refs else "")
+        f'<p><a href="/">kg</a> · {_switch(path, lang)}</p><h1>{escape(title)}</h1>'
+        f"<p><code>{escape(iri)}</code></p>"
+        f"<table><tr><th>{w['property']}</th><th>{w['value']}</th></tr>{rows}</table>"
+        + (f"<h2>{w['references']}</h2><ul>{refs}</ul>" if refs else "")
         + f"<p>RDF: {formats}</p>"
     )
-    return _page(title, body)
+    return _page(title, body, lang)
+
+
+def error_page(status: int, message: str, lang: str = "nl") -> str:
+    """An error page for a browser."""
+    home_link = "naar de beginpagina" if lang == "nl" else "to the home page"
+    body = f'<h1>{status}</h1><p>{escape(message)}</p><p><a href="/">{home_link}</a></p>'
+    return _page(f"{status}", body, lang)

@@ -1,9 +1,11 @@
 """``kg serve``: a read-only SPARQL 1.1 Protocol endpoint, the stored queries as a web API, and
-linked-data pages, over HTTP (standard library server; the SPARQL work runs in kg.serve.workers).
+linked-data pages. HTTP is handled by uvicorn (h11: keep-alive, Content-Length and chunked bodies, HEAD,
+header limits) running a Starlette app; the SPARQL work runs in kg.serve.workers.
 
-Routes: ``/`` home page with query editor · ``/sparql`` (GET, POST form or application/sparql-query;
-service description without a query) · ``/api/queries`` and ``/api/queries/{name}?param=value`` ·
-``/openapi.json`` · ``/id/...`` the dataset's own IRIs (HTML or RDF by content negotiation).
+Routes: ``/`` home page with query editor · ``/sparql`` and ``/sparql/`` (GET, POST form or
+application/sparql-query; the service description without a query) · ``/api/queries`` and
+``/api/queries/{name}?param=value`` · ``/openapi.json`` · ``/id/...``, ``/def/...`` and ``/def`` (the
+ontology): the dataset's own IRIs, HTML or RDF by content negotiation · ``/static/...``.
 Writes (SPARQL Update, Graph Store PUT/POST/DELETE) are refused: the server is read-only.
 """
 
@@ -11,23 +13,35 @@ from __future__ import annotations
 
 import json
 import sys
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from kg.core import queries
-from kg.core.namespaces import BASE
+from kg.core.errors import QueryError
+from kg.core.namespaces import BASE, PREFIXES
+from kg.core.sparql_text import check
 from kg.core.version import __version__
-from kg.serve import conneg
-from kg.serve.answer import Answer
-from kg.serve.workers import Pool, Timeout
+from kg.serve import conneg, pages
+from kg.serve.contract import Answer, Settings
+from kg.serve.workers import Busy, Pool
 
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, Accept",
-    "Access-Control-Max-Age": "86400",
+READ_ONLY = "this endpoint is read-only: SPARQL Update and Graph Store writes are refused"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+STATIC = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".map": "application/json",
 }
 FORMAT_PARAM = {
     "json": "application/sparql-results+json",
@@ -123,163 +137,303 @@ def openapi(stored: dict[str, queries.StoredQuery], server_url: str) -> dict:
     }
 
 
-class Server(ThreadingHTTPServer):
-    """The HTTP server: one thread per request; SPARQL in the worker pool."""
+class Limits:
+    """What the HTTP layer refuses before any SPARQL work: request size and the query checks."""
 
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], pool: Pool, max_request_size: int):
-        super().__init__(address, RequestHandler)
-        self.pool, self.max_request_size = pool, max_request_size
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
-
-
-class RequestHandler(BaseHTTPRequestHandler):
-    """Routes requests; answers come from the worker pool or, for static ones, from here."""
-
-    server: Server
-    server_version = f"kg/{__version__}"
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:
-        sys.stderr.write(f"kg serve: {self.address_string()} {format % args}\n")
-
-    # --- plumbing -----------------------------------------------------------------------------
-    def send(self, answer: Answer, head_only: bool = False) -> None:
-        self.send_response(answer.status)
-        for name, value in {
-            **CORS,
-            **answer.headers,
-            "Content-Type": answer.media_type,
-            "Content-Length": str(len(answer.body)),
-        }.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if not head_only:
-            self.wfile.write(answer.body)
-
-    def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        body = json.dumps({"error": message}, ensure_ascii=False).encode()
-        self.send(Answer(status, "application/json", body, headers or {}))
-
-    def accept(self, params: dict[str, list[str]]) -> str | None:
-        """The Accept header, or the media type a ``format`` parameter names."""
-        fmt = params.get("format", [None])[0]
-        return FORMAT_PARAM.get(fmt, fmt) if fmt else self.headers.get("Accept")
-
-    def body(self) -> bytes | None:
-        """The request body (read once), or None after answering 413 if it is too large."""
-        if getattr(self, "_body", None) is not None:
-            return self._body
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > self.server.max_request_size:
-            self.error(
-                413, f"request body larger than {self.server.max_request_size} bytes", {"Connection": "close"}
-            )
-            self.close_connection = True
-            return None
-        self._body = self.rfile.read(length) if length else b""
-        return self._body
-
-    def work(self, op: str, args: dict) -> None:
-        try:
-            self.send(self.server.pool.call(op, args))
-        except Timeout as err:
-            self.error(503, str(err), {"Retry-After": "1"})
-
-    # --- methods ------------------------------------------------------------------------------
-    def do_OPTIONS(self) -> None:
-        self.send(Answer(204, "text/plain", b"", {"Allow": "GET, POST, OPTIONS"}))
-
-    def do_HEAD(self) -> None:
-        self.do_GET()
-
-    def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        if len(self.path) > self.server.max_request_size:
-            return self.error(414, "request URL too long")
-        params = parse_qs(url.query, keep_blank_values=True)
-        path = unquote(url.path)
-        if path == "/":
-            return self.work("home", {})
-        if path == "/sparql":
-            if "query" in params:
-                return self.work("sparql", {"query": params["query"][0], "accept": self.accept(params)})
-            if "update" in params:
-                return self.read_only()
-            return self.work(
-                "description", {"endpoint": self.server.url + "/sparql", "accept": self.accept(params)}
-            )
-        if path == "/api/queries":
-            listing = [
-                {
-                    "name": n,
-                    "summary": q.summary,
-                    "tags": list(q.tags),
-                    "parameters": [
-                        {"name": p.name, "type": p.type, "required": p.required, "example": p.example}
-                        for p in q.parameters
-                    ],
-                    "url": f"/api/queries/{n}",
-                }
-                for n, q in queries.stored().items()
-            ]
-            return self.send(
-                Answer(200, "application/json", json.dumps(listing, ensure_ascii=False).encode(), {})
-            )
-        if path.startswith("/api/queries/"):
-            name = path[len("/api/queries/") :]
-            if name not in queries.stored():
-                return self.error(404, f"unknown query {name!r}; known: {', '.join(queries.stored())}")
-            values = {k: v[-1] for k, v in params.items() if k != "format"}
-            return self.work("stored", {"name": name, "params": values, "accept": self.accept(params)})
-        if path == "/openapi.json":
-            doc = openapi(queries.stored(), self.server.url)
-            return self.send(Answer(200, "application/json", json.dumps(doc, indent=2).encode(), {}))
-        if path.startswith("/id/"):
-            return self.work("describe", {"iri": BASE + path[1:], "accept": self.accept(params)})
-        return self.error(404, f"no such page: {path}")
-
-    def do_POST(self) -> None:
-        url = urlsplit(self.path)
-        if unquote(url.path) != "/sparql":
-            return self.read_only()
-        data = self.body()
-        if data is None:
-            return None
-        kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        params = parse_qs(url.query, keep_blank_values=True)
-        if kind == "application/sparql-update":
-            return self.read_only()
-        if kind == "application/sparql-query":
-            return self.work(
-                "sparql", {"query": data.decode("utf-8", "replace"), "accept": self.accept(params)}
-            )
-        if kind == "application/x-www-form-urlencoded":
-            form = parse_qs(data.decode("utf-8", "replace"), keep_blank_values=True)
-            if "update" in form:
-                return self.read_only()
-            if "query" in form:
-                return self.work(
-                    "sparql", {"query": form["query"][0], "accept": self.accept({**params, **form})}
-                )
-            return self.error(400, "the form has no 'query' field")
-        return self.error(415, "send application/sparql-query or an application/x-www-form-urlencoded form")
-
-    def read_only(self) -> None:
-        self.body()
-        self.error(
-            HTTPStatus.FORBIDDEN if self.command == "POST" and self.path.startswith("/sparql") else 405,
-            "this endpoint is read-only: SPARQL Update and Graph Store writes are refused",
-            {"Allow": "GET, POST, OPTIONS"},
+    def __init__(self, max_request_size: int, allow_service: tuple[str, ...], cors_origin: str):
+        self.max_request_size, self.allow_service, self.cors_origin = (
+            max_request_size,
+            allow_service,
+            cors_origin,
         )
 
-    do_PUT = do_DELETE = do_PATCH = read_only
+
+class Problem(Exception):
+    """An HTTP error answered before the workers are asked."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.headers = status, headers or {}
+
+
+def language(request: Request, params: dict[str, list[str]]) -> str:
+    """The page language: ``?lang=``, else the Accept-Language header (RFC 9110, 12.5.4), else Dutch."""
+    wanted = params.get("lang", [None])[-1]
+    if wanted in pages.LANGUAGES:
+        return wanted
+    best = conneg.negotiate_language(request.headers.get("accept-language"), list(pages.LANGUAGES))
+    return best or "nl"
+
+
+def wants_html(request: Request) -> bool:
+    """True when the client prefers HTML over JSON (a browser)."""
+    return conneg.negotiate(
+        request.headers.get("accept"), ["application/json", "text/html"]
+    ) == "text/html" and "text/html" in request.headers.get("accept", "")
+
+
+def _query_params(request: Request) -> dict[str, list[str]]:
+    return parse_qs(request.url.query, keep_blank_values=True)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, read as it arrives (Content-Length or chunked); 413 past ``limit`` bytes."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(413, f"request body larger than {limit} bytes", {"Connection": "close"})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _charset(content_type: str) -> None:
+    """400 unless the body's charset is UTF-8 (SPARQL 1.1 Protocol, sections 2.1.2 and 2.1.3)."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        value = value.strip().strip('"')
+        if name.strip().lower() == "charset" and value.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            raise Problem(400, f"charset {value} is not supported: send the query in UTF-8")
+
+
+def _text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise Problem(400, f"the request body is not valid UTF-8 (byte {err.start})") from None
+
+
+class App:
+    """The routes; answers come from the worker pool or, for static ones, from here."""
+
+    def __init__(self, pool: Pool, limits: Limits):
+        self.pool, self.limits = pool, limits
+        routes = [
+            Route("/", self.home, methods=["GET", "HEAD"]),
+            Route("/sparql", self.sparql, methods=["GET", "HEAD", "POST", "OPTIONS"]),
+            Route("/sparql/", self.sparql, methods=["GET", "HEAD", "POST", "OPTIONS"]),
+            Route("/api/queries", self.listing, methods=["GET", "HEAD", "OPTIONS"]),
+            Route("/api/queries/{name}", self.stored, methods=["GET", "HEAD", "OPTIONS"]),
+            Route("/openapi.json", self.openapi, methods=["GET", "HEAD", "OPTIONS"]),
+            Route("/static/{name:path}", self.static, methods=["GET", "HEAD"]),
+            Route("/def", self.describe, methods=["GET", "HEAD", "OPTIONS"]),
+            Route("/def/{rest:path}", self.describe, methods=["GET", "HEAD", "OPTIONS"]),
+            Route("/id/{rest:path}", self.describe, methods=["GET", "HEAD", "OPTIONS"]),
+        ]
+        self.app = Starlette(routes=routes)
+        self.app.add_exception_handler(404, self.not_found)
+        self.app.add_exception_handler(405, self.not_allowed)
+
+    async def __call__(self, scope: dict, receive: object, send: object) -> None:
+        await self.app(scope, receive, send)
+
+    # --- plumbing -----------------------------------------------------------------------------
+    def respond(self, request: Request, answer: Answer, *, data: bool = False) -> Response:
+        """The answer with security headers; CORS only on read-only data (``data``) and non-HTML."""
+        headers = {**answer.headers, "X-Content-Type-Options": "nosniff"}
+        html = answer.media_type.startswith("text/html")
+        if html:
+            headers["Content-Security-Policy"] = CSP
+            headers["X-Frame-Options"] = "DENY"
+            headers["Referrer-Policy"] = "same-origin"
+        elif data:
+            headers["Access-Control-Allow-Origin"] = self.limits.cors_origin
+            if self.limits.cors_origin != "*":
+                headers["Vary"] = ", ".join(filter(None, [headers.get("Vary"), "Origin"]))
+        body = b"" if request.method == "HEAD" else answer.body
+        response = Response(body, answer.status, headers, media_type=None)
+        response.headers["content-type"] = answer.media_type
+        if request.method == "HEAD":
+            response.headers["content-length"] = str(len(answer.body))
+        return response
+
+    def fail(
+        self, request: Request, status: int, message: str, headers: dict | None = None, data: bool = False
+    ) -> Response:
+        """An error: an HTML page for a browser, else JSON ``{"error": ...}``."""
+        if wants_html(request):
+            lang = language(request, _query_params(request))
+            body = pages.error_page(status, message, lang).encode()
+            return self.respond(request, Answer(status, "text/html; charset=utf-8", body, headers or {}))
+        body = json.dumps({"error": message}, ensure_ascii=False).encode()
+        return self.respond(request, Answer(status, "application/json", body, headers or {}), data=data)
+
+    async def work(self, request: Request, op: str, args: dict, *, data: bool = True) -> Response:
+        try:
+            answer = await self.pool.call(op, args)
+        except Busy as err:
+            return self.fail(request, 503, str(err), {"Retry-After": "2"}, data=data)
+        if answer.status >= 400 and wants_html(request):
+            message = (
+                json.loads(answer.body).get("error", "") if answer.media_type == "application/json" else ""
+            )
+            return self.fail(request, answer.status, message, answer.headers)
+        return self.respond(request, answer, data=data)
+
+    def preflight(self, request: Request) -> Response:
+        return self.respond(
+            request,
+            Answer(
+                204,
+                "text/plain",
+                b"",
+                {
+                    "Allow": "GET, HEAD, POST, OPTIONS",
+                    "Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
+                    "Access-Control-Allow-Headers": "Content-Type, Accept",
+                    "Access-Control-Max-Age": "86400",
+                },
+            ),
+            data=True,
+        )
+
+    def accept(self, request: Request, params: dict[str, list[str]]) -> str | None:
+        """The Accept header, or the media type a ``format`` parameter names."""
+        fmt = params.get("format", [None])[-1]
+        return FORMAT_PARAM.get(fmt, fmt) if fmt else request.headers.get("accept")
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):  # Graph Store writes and the like
+            return self.fail(request, 405, READ_ONLY, {"Allow": "GET, HEAD, POST, OPTIONS"})
+        return self.fail(request, 404, f"no such page: {request.url.path}")
+
+    async def not_allowed(self, request: Request, exc: Exception) -> Response:
+        status = 403 if request.method == "POST" else 405
+        return self.fail(request, status, READ_ONLY, {"Allow": "GET, HEAD, POST, OPTIONS"})
+
+    # --- routes -------------------------------------------------------------------------------
+    async def home(self, request: Request) -> Response:
+        params = _query_params(request)
+        return await self.work(request, "home", {"lang": language(request, params)}, data=False)
+
+    async def sparql(self, request: Request) -> Response:
+        """SPARQL 1.1 Protocol, section 2.1: query via GET, POST form or POST directly."""
+        if request.method == "OPTIONS":
+            return self.preflight(request)
+        params = _query_params(request)
+        try:
+            query = await self._query(request, params)
+        except Problem as err:
+            return self.fail(request, err.status, str(err), err.headers, data=True)
+        endpoint = f"{request.url.scheme}://{request.url.netloc}/sparql"
+        if query is None:
+            return await self.work(
+                request, "description", {"endpoint": endpoint, "accept": self.accept(request, params)}
+            )
+        try:
+            check(query, allow_service=self.limits.allow_service, prefixes=PREFIXES)
+        except QueryError as err:
+            return self.fail(request, 400, str(err), data=True)
+        args = {
+            "query": query,
+            "accept": self.accept(request, params),
+            "base": endpoint,
+            "default_graphs": params.get("default-graph-uri", []),
+            "named_graphs": params.get("named-graph-uri", []),
+        }
+        return await self.work(request, "sparql", args)
+
+    async def _query(self, request: Request, params: dict[str, list[str]]) -> str | None:
+        """The query text of the request (None: no query), adding form fields to ``params``."""
+        if "update" in params or "using-graph-uri" in params or "using-named-graph-uri" in params:
+            raise Problem(403 if request.method == "POST" else 400, READ_ONLY)
+        queries_ = list(params.get("query", []))
+        if request.method == "POST":
+            content_type = request.headers.get("content-type", "")
+            kind = content_type.split(";")[0].strip().lower()
+            data = await _body(request, self.limits.max_request_size)
+            if kind == "application/sparql-update":
+                raise Problem(403, READ_ONLY)
+            if kind == "application/sparql-query":
+                _charset(content_type)
+                queries_.append(_text(data))
+            elif kind == "application/x-www-form-urlencoded":
+                _charset(content_type)
+                form = parse_qs(_text(data), keep_blank_values=True)
+                if "update" in form:
+                    raise Problem(403, READ_ONLY)
+                for key, values in form.items():
+                    params.setdefault(key, []).extend(values) if key != "query" else queries_.extend(values)
+                if not queries_:
+                    raise Problem(400, "the form has no 'query' field")
+            else:
+                raise Problem(
+                    415,
+                    "send application/sparql-query or an application/x-www-form-urlencoded "
+                    "form (SPARQL 1.1 Protocol, section 2.1)",
+                )
+        elif len(request.url.query) > self.limits.max_request_size:
+            raise Problem(414, "request URL too long")
+        if len(queries_) > 1:
+            raise Problem(400, f"{len(queries_)} 'query' parameters: send exactly one")
+        return queries_[0] if queries_ else None
+
+    async def listing(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return self.preflight(request)
+        listing = [
+            {
+                "name": n,
+                "summary": q.summary,
+                "tags": list(q.tags),
+                "parameters": [
+                    {"name": p.name, "type": p.type, "required": p.required, "example": p.example}
+                    for p in q.parameters
+                ],
+                "url": f"/api/queries/{n}",
+            }
+            for n, q in queries.stored().items()
+        ]
+        body = json.dumps(listing, ensure_ascii=False).encode()
+        return self.respond(request, Answer(200, "application/json", body), data=True)
+
+    async def stored(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return self.preflight(request)
+        name = request.path_params["name"]
+        if name not in queries.stored():
+            return self.fail(
+                request, 404, f"unknown query {name!r}; known: {', '.join(queries.stored())}", data=True
+            )
+        params = _query_params(request)
+        values = {k: v[-1] for k, v in params.items() if k != "format"}
+        lang = values.get("lang", "nl")
+        return await self.work(
+            request,
+            "stored",
+            {"name": name, "params": values, "lang": lang, "accept": self.accept(request, params)},
+        )
+
+    async def openapi(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return self.preflight(request)
+        doc = openapi(queries.stored(), f"{request.url.scheme}://{request.url.netloc}")
+        return self.respond(
+            request, Answer(200, "application/json", json.dumps(doc, indent=2).encode()), data=True
+        )
+
+    async def static(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        folder = resources.files("kg.serve") / "static"
+        parts = name.split("/")
+        suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
+        if any(p in ("", ".", "..") for p in parts) or suffix not in STATIC:
+            return self.fail(request, 404, f"no such page: {request.url.path}")
+        target = folder.joinpath(*parts)
+        if not target.is_file():
+            return self.fail(request, 404, f"no such page: {request.url.path}")
+        answer = Answer(200, STATIC[suffix], target.read_bytes(), {"Cache-Control": "public, max-age=3600"})
+        return self.respond(request, answer)
+
+    async def describe(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return self.preflight(request)
+        iri = BASE + request.url.path[1:]
+        params = _query_params(request)
+        if any(c in iri for c in ' <>"{}|^`') or any(ord(c) < 33 for c in iri):
+            return self.fail(request, 404, f"nothing is known about {iri}")
+        args = {"iri": iri, "accept": self.accept(request, params), "lang": language(request, params)}
+        return await self.work(request, "describe", args)
 
 
 def serve(
@@ -291,19 +445,50 @@ def serve(
     max_rows: int = 10000,
     max_request_size: int = 1_000_000,
     workers: int = 2,
+    queue: int = 64,
+    memory_cap: int = 1024,
+    allow_service: list[str] | None = None,
+    cors_origin: str = "*",
+    named_graphs: list[tuple[str, str]] | None = None,
 ) -> None:
-    """Run the server until interrupted."""
-    pool = Pool(data, size=workers, timeout=timeout, max_rows=max_rows)
-    server = Server((host, port), pool, max_request_size)
+    """Run the server until interrupted (``memory_cap`` in MB per query worker)."""
+    import asyncio
+
+    import uvicorn
+
+    settings = Settings(
+        data=tuple(str(p) for p in data) if data else None,
+        named_graphs=tuple(named_graphs or ()),
+        max_rows=max_rows,
+        memory_cap=memory_cap * 1024 * 1024,
+        allow_service=tuple(allow_service or ()),
+    )
+    pool = Pool(settings, workers=workers, timeout=timeout, queue=queue)
+    app = App(pool, Limits(max_request_size, settings.allow_service, cors_origin))
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http="h11",
+        loop="asyncio",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,
+        limit_concurrency=1000,
+        server_header=False,
+        headers=[("server", f"kg/{__version__}")],
+    )
+    server = uvicorn.Server(config)
     print(
-        f"kg: serving {server.url}/ (SPARQL endpoint {server.url}/sparql); Ctrl-C stops",
+        f"kg: serving http://{host}:{port}/ (SPARQL endpoint http://{host}:{port}/sparql); Ctrl-C stops",
         file=sys.stderr,
         flush=True,
     )
     try:
-        server.serve_forever()
+        asyncio.run(server.serve())
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
         pool.close()

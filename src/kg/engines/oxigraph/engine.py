@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.core.errors import QueryError
-from kg.core.federation import refuse_service
+from kg.core.errors import QueryError, QueryTimeout
 from kg.core.loading import Exact, load_files
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.report import ValidationReport
@@ -47,40 +46,57 @@ class OxigraphEngine:
         self.reasoner = reasoner
         return count
 
-    def _dataset(self, graphs: Sequence[str]) -> dict[str, object]:
-        """The default graph: the union of ``graphs``. When those are all the store's graphs, Oxigraph's
-        union default graph gives the same triples, twice as fast at a million triples."""
-        named = [ox.NamedNode(g) for g in graphs]
-        if set(named) == set(self.store.named_graphs()):
+    def _dataset(self, graphs: Sequence[str] | None, named: Sequence[str] | None) -> dict[str, object]:
+        """The default graph: the union of ``graphs`` (None: the query's FROM). When those are all the
+        store's graphs, Oxigraph's union default graph gives the same triples, twice as fast at a
+        million triples."""
+        dataset: dict[str, object] = {}
+        if named is not None:
+            dataset["named_graphs"] = [ox.NamedNode(g) for g in named]
+        if graphs is None:
+            return dataset
+        default = [ox.NamedNode(g) for g in graphs]
+        if named is None and set(default) == set(self.store.named_graphs()):
             return {"use_default_graph_as_union": True}
-        return {"default_graph": named}
+        return {**dataset, "default_graph": default}
 
     def query(
         self,
         text: str,
-        graphs: Sequence[str],
+        graphs: Sequence[str] | None,
         *,
+        named: Sequence[str] | None = None,
+        base: str | None = None,
         limit: int | None = None,
         timeout: float | None = None,
         where: str = "<query>",
-        allow_service: Sequence[str] = (),
     ) -> Result:
-        refuse_service(text, allow_service, where)  # before evaluation: both engines would call out
         try:
-            answer = self.store.query(text, prefixes=PREFIXES, **self._dataset(graphs))
+            dataset = self._dataset(graphs, named)
+            answer = self.store.query(text, prefixes=PREFIXES, base_iri=base, **dataset)
+        except ValueError as err:  # an invalid graph IRI
+            raise QueryError(f"{where}: invalid graph IRI: {err}") from None
         except SyntaxError as err:
             raise QueryError(f"{where}: SPARQL syntax error: {err}") from None
         except OSError as err:  # evaluation errors (e.g. SERVICE, invalid regex)
             raise QueryError(f"{where}: SPARQL evaluation error: {err}") from None
         if isinstance(answer, ox.QueryBoolean):
             return Result("ASK", boolean=bool(answer))
-        if isinstance(answer, ox.QuerySolutions):
-            names = [v.value for v in answer.variables]
-            # unbound -> None; tuple() is twice as fast as indexing each cell
-            rows, cut = bounded(map(tuple, answer), limit, timeout)
-            return Result("SELECT", names, rows, truncated=cut)
-        triples, cut = bounded(answer, limit, timeout)
-        return Result("CONSTRUCT", triples=triples, truncated=cut)
+        # Oxigraph's answer must be dropped on the thread that made it: a time-out's traceback would
+        # carry it to another, so the error is raised again only once the answer is gone.
+        late = None
+        try:
+            if isinstance(answer, ox.QuerySolutions):
+                names = [v.value for v in answer.variables]
+                # unbound -> None; tuple() is twice as fast as indexing each cell
+                rows, cut = bounded(map(tuple, answer), limit, timeout)
+                return Result("SELECT", names, rows, truncated=cut)
+            triples, cut = bounded(answer, limit, timeout)
+            return Result("CONSTRUCT", triples=triples, truncated=cut)
+        except QueryTimeout as err:
+            late = str(err)
+        del answer
+        raise QueryTimeout(late)
 
     def validate(self, shapes: Sequence[Path] | None = None) -> ValidationReport:
         """SHACL compiled to SPARQL on the store; pyshacl for shapes the compiler declines."""

@@ -1,0 +1,26 @@
+"""What the HTTP layer and the worker processes exchange: settings go in, answers come out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Answer:
+    """What a worker answers: an HTTP status, a media type, the body and extra headers."""
+
+    status: int
+    media_type: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a worker needs to know; picklable, sent to the zygote."""
+
+    data: tuple[str, ...] | None
+    named_graphs: tuple[tuple[str, str], ...] = ()
+    max_rows: int = 10000
+    memory_cap: int = 1024 * 1024 * 1024  # bytes above the worker's size when forked
+    allow_service: tuple[str, ...] = ()

@@ -1,0 +1,115 @@
+"""Helpers for the kg serve tests: start a server on loopback, send requests, read raw responses."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from email.message import Message
+from pathlib import Path
+
+from kg.core import bundle
+
+DATA_FILES = [str(p) for p in bundle.data_files()]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, proc: subprocess.Popen, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with status {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except urllib.error.HTTPError:
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextmanager
+def kg_serve(*options: str, log: Path | None = None) -> Iterator[str]:
+    """Run ``kg serve`` on a free loopback port with ``options``; yield its base URL; stop it after."""
+    port = free_port()
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), *options], stdout=out, stderr=out
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url + "/api/queries", proc)
+        yield url
+    finally:
+        proc.kill()
+        proc.wait()
+        if log:
+            out.close()
+
+
+def fetch(
+    url: str,
+    data: bytes | None = None,
+    headers: dict | None = None,
+    method: str | None = None,
+    timeout: float = 30,
+) -> tuple[int, Message, bytes]:
+    """(status, headers, body) of one request; HTTP errors are answers too."""
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read()
+
+
+def sparql_get(base: str, query: str, accept: str = "application/sparql-results+json", **extra: str):
+    """GET /sparql?query=...; ``extra`` adds more parameters."""
+    params = urllib.parse.urlencode({"query": query, **extra})
+    return fetch(f"{base}/sparql?{params}", headers={"Accept": accept})
+
+
+def sparql_post(base: str, query: str, accept: str = "application/sparql-results+json"):
+    """POST /sparql with an application/sparql-query body."""
+    return fetch(
+        base + "/sparql", query.encode(), {"Content-Type": "application/sparql-query", "Accept": accept}
+    )
+
+
+def raw(base: str, request: bytes, timeout: float = 10, limit: int = 1_000_000) -> bytes:
+    """Send raw bytes on one connection; return what comes back until the server closes or goes quiet."""
+    host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
+    chunks = []
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        with suppress(BrokenPipeError, ConnectionResetError):
+            s.sendall(request)
+        s.settimeout(2)
+        total = 0
+        while total < limit:
+            try:
+                chunk = s.recv(65536)
+            except (TimeoutError, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    return b"".join(chunks)
+
+
+def status_of(response: bytes) -> int:
+    """The status code of the first response in raw bytes (0 if there is none)."""
+    line = response.split(b"\r\n", 1)[0].split()
+    return int(line[1]) if len(line) > 1 and line[0].startswith(b"HTTP/") else 0
