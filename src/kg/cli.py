@@ -16,13 +16,16 @@ from pathlib import Path
 
 from kg.core.errors import KgError, QueryError, UsageError
 from kg.core.files import write_atomic
+from kg.core.report import REPORT_FORMATS
+from kg.core.results import QUERY_FORMATS
 from kg.core.version import __version__
+from kg.engines.oxigraph.inference import REASONERS
 from kg.graph import ENGINES
+from kg.publish.export import EXPORT_FORMATS
+from kg.steward.diff import DIFF_FORMATS
+from kg.views.figures import NETWORK_FORMATS, PLOTS
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_INTERNAL = 0, 1, 3  # 2 (usage or input error) comes with KgError
-QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "nt", "jsonld")
-EXPORT_FORMATS = ("turtle", "nt", "jsonld", "xml", "trig", "nquads", "graphml", "gexf")
-PLOTS = ("network", "cooccurrence", "by-province", "timeline")
 
 EXAMPLES = {
     "info": "example:\n  kg info",
@@ -152,7 +155,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="use these SHACL shapes instead of the bundled ones (repeatable)",
     )
-    p.add_argument("--format", choices=("text", "turtle", "json"), default="text")
+    p.add_argument("--format", choices=REPORT_FORMATS, default="text")
 
     verb("queries", "list the stored queries and their parameters")
 
@@ -190,7 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--reasoner",
-        choices=("rules", "owlrl"),
+        choices=REASONERS,
         default="rules",
         help="rules (fast, default) or owlrl (full OWL 2 RL reference)",
     )
@@ -202,18 +205,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for --endpoint (default 60)")
 
     p = verb("export", "write the graph in an RDF format", data, out)
-    p.add_argument("--format", choices=EXPORT_FORMATS, default="turtle")
+    p.add_argument("--format", choices=(*EXPORT_FORMATS, *NETWORK_FORMATS), default="turtle")
     p.add_argument(
         "--inferred",
         action="store_true",
         help="add the inferred triples (a named graph of their own in trig/nquads)",
     )
-    p.add_argument("--reasoner", choices=("rules", "owlrl"), default="rules")
+    p.add_argument("--reasoner", choices=REASONERS, default="rules")
 
     p = verb("diff", "what changed between two graphs (exit 1 if they differ, as diff does)", out)
     p.add_argument("old", metavar="OLD", help="file, folder or REV:PATH")
     p.add_argument("new", metavar="NEW", help="file, folder or REV:PATH")
-    p.add_argument("--format", choices=("text", "turtle"), default="text")
+    p.add_argument("--format", choices=DIFF_FORMATS, default="text")
 
     p = verb("import", "add or update initiatives from a spreadsheet (CSV), validated first")
     p.add_argument("file", nargs="?", metavar="FILE.csv", type=Path)
@@ -512,7 +515,7 @@ def _export(args: argparse.Namespace) -> int:
     from kg.publish.export import serialize
 
     kg = KnowledgeGraph.load(args.data, base=getattr(args, "base", None))
-    if args.format in ("graphml", "gexf"):
+    if args.format in NETWORK_FORMATS:
         from kg.views.figures import graph_bytes
 
         _write(graph_bytes(kg, args.format, args.lang), args.output)

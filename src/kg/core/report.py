@@ -14,6 +14,8 @@ import pyoxigraph as ox
 
 from kg.core.namespaces import PREFIXES, RDF_TYPE, SH, XSD, shorten
 
+REPORT_FORMATS = ("text", "turtle", "json")  # ValidationReport.text(), .turtle(), .json()
+
 
 @dataclass(frozen=True, order=True)
 class Finding:

@@ -36,6 +36,7 @@ GRAPH_FORMATS = {
 }
 SELECT_FORMATS = ("table", *RESULT_FORMATS)
 CONSTRUCT_FORMATS = ("turtle", "nt", "jsonld", "xml", "table")
+QUERY_FORMATS = tuple(dict.fromkeys((*SELECT_FORMATS, *CONSTRUCT_FORMATS)))  # what `kg query` offers
 
 
 CELL_WIDTH = 60

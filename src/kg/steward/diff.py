@@ -19,6 +19,8 @@ from kg.core.loading import FORMATS, rdf_format
 from kg.core.namespaces import DEF, PROV, RDF_TYPE, SKOS, shorten
 from kg.core.turtle import canonical_blank_nodes, serialize
 
+DIFF_FORMATS = ("text", "turtle")  # Diff.text(), Diff.turtle()
+
 
 def _parse(data: bytes, name: str) -> list[ox.Triple]:
     fmt = rdf_format(Path(name))

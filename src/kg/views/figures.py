@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
 PLOTS = ("network", "cooccurrence", "by-province", "timeline")
+NETWORK_FORMATS = ("graphml", "gexf")  # graph_bytes(): for Gephi or Cytoscape
 
 TEXT = {
     "nl": {
@@ -380,5 +381,5 @@ def graph_bytes(graph: KnowledgeGraph, fmt: str, lang: str = "nl") -> bytes:
     elif fmt == "gexf":
         nx.write_gexf(g, out)
     else:
-        raise UsageError(f"unknown graph format {fmt!r} (known: graphml, gexf)")
+        raise UsageError(f"unknown graph format {fmt!r} (known: {', '.join(NETWORK_FORMATS)})")
     return out.getvalue()
