@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import pyoxigraph as ox
 
 from kg.core.errors import UsageError
+from kg.engines.convert import to_ox_triple, to_rdflib_graph
 from kg.engines.oxigraph.rules import drop_known, infer_rules
 
 REASONERS = ("rules", "owlrl")
@@ -81,15 +82,11 @@ def infer_owlrl(store: ox.Store, sources: Sequence[ox.NamedNode], target: ox.Nam
     import owlrl
     import rdflib
 
-    graph = rdflib.Graph()
-    for source in sources:
-        data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=source)
-        graph.parse(data=data, format="nt")
+    graph = to_rdflib_graph(q.triple for s in sources for q in store.quads_for_pattern(None, None, None, s))
     asserted = set(graph)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
     added = [t for t in graph if t not in asserted and not isinstance(t[0], rdflib.Literal)]
-    text = "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in added)
-    store.load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+    store.extend(ox.Quad(*to_ox_triple(t), target) for t in added)
     return len(added)
 
 
