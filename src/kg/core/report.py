@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import pyoxigraph as ox
 
+from kg.core.convert import to_ox_triple
 from kg.core.namespaces import PREFIXES, RDF_TYPE, SH, XSD, shorten
 
 REPORT_FORMATS = ("text", "turtle", "json")  # ValidationReport.text(), .turtle(), .json()
@@ -78,11 +79,18 @@ class ValidationReport:
         )
         return "\n".join(lines) + "\n"
 
+    def triples(self) -> list[ox.Triple]:
+        """The W3C SHACL validation report graph (pyshacl's, or built from the compiled results)."""
+        if self.graph is not None:
+            return [to_ox_triple(t) for t in self.graph]
+        return report_triples(self._results, self.describe)
+
     def turtle(self) -> str:
         """The W3C SHACL validation report graph in Turtle."""
         if self.graph is not None:
             return self.graph.serialize(format="turtle")
-        return report_turtle(self._results, self.describe)
+        prefixes = {"sh": SH, **PREFIXES}
+        return ox.serialize(self.triples(), format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode()
 
     def json(self) -> str:
         """The report as JSON: conforms and a list of results."""
@@ -111,8 +119,8 @@ def substitute(messages: dict[str, str], focus: object, value: object) -> dict[s
     }
 
 
-def report_turtle(results: list, describe: object = None) -> str:
-    """A W3C SHACL validation report (section 3.6) for compiled-query results, in Turtle: conforms
+def report_triples(results: list, describe: object = None) -> list[ox.Triple]:
+    """A W3C SHACL validation report (section 3.6) for compiled-query results, as triples: conforms
     only without any result (3.6.1); blank nodes that results name come with their triples."""
     sh = lambda name: ox.NamedNode(SH + name)  # noqa: E731
     rdf_type = ox.NamedNode(RDF_TYPE)
@@ -148,4 +156,4 @@ def report_turtle(results: list, describe: object = None) -> str:
     if describe is not None:
         extra = {t for node in set(blank) for t in describe(node)}
         triples += sorted(extra, key=str)
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={"sh": SH, **PREFIXES}).decode()
+    return triples

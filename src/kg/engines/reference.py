@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.core.convert import to_ox, to_ox_triple
 from kg.core.errors import InputError, QueryError, UsageError
 from kg.core.loading import base_iri, check_file, refuse_remote
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.report import ValidationReport
 from kg.core.results import Result
 from kg.engines.base import bounded
-from kg.engines.convert import to_ox, to_ox_triple
 from kg.engines.validation import no_web_graphs, validate_graph
 
 _RDFLIB_FORMATS = {

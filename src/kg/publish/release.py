@@ -384,7 +384,7 @@ def build(
     for lang in ("nl", "en"):
         files[f"docs/ontology.{lang}.html"] = ontology_html(kg, lang).encode("utf-8")
     files["validation-report.ttl"] = serialize(
-        [q.triple for q in ox.parse(report.turtle().encode(), format=ox.RdfFormat.TURTLE)],
+        report.triples(),
         header="# SHACL validation report of the released data.",
     ).encode("utf-8")
     files["README.md"] = README.format(

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.core.convert import to_rdflib_graph
 from kg.core.errors import QueryError, QueryTimeout
 from kg.core.loading import Exact, load_files
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.report import ValidationReport
 from kg.core.results import Result
 from kg.engines.base import bounded
-from kg.engines.convert import to_rdflib_graph
 from kg.engines.oxigraph import inference
 from kg.engines.validation import validate_compiled
 

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 
 import pyoxigraph as ox
 
+from kg.core.convert import to_ox_triple, to_rdflib_graph
 from kg.core.errors import UsageError
-from kg.engines.convert import to_ox_triple, to_rdflib_graph
 from kg.engines.oxigraph.rules import drop_known, infer_rules
 
 REASONERS = ("rules", "owlrl")
