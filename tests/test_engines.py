@@ -40,6 +40,7 @@ def test_same_validation_on_bundled_data() -> None:
     assert report.conforms and report.findings == []
 
 
+@pytest.mark.slow  # pyshacl per fixture; the default engine's answer per fixture is in test_shapes.py
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
 def test_same_validation_on_invalid_fixture(fixture: Path) -> None:
     report = _same_validation(kg.load([*bundle.data_files(), fixture]))
