@@ -613,9 +613,8 @@ def _import(
     if not result.files:
         return result
     added = set().union(*(files[target] - before[target] for target in files))
-    new = {
-        t.subject for t in added if next(graph.store.quads_for_pattern(t.subject, None, None), None) is None
-    }
+    known = {t.subject for g in graph.graphs() for t in graph.triples(g)}
+    new = {t.subject for t in added if t.subject not in known}
     result.files[data_dir / "imports.ttl"] = _record(
         data_dir / "imports.ttl", path, now(), added, new, result
     )
