@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -261,18 +262,57 @@ def _body_start(text: str) -> int:
 
 
 def bind(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
-    """The query with ``bindings`` (variable name -> validated RDF term) bound by a VALUES block.
+    """The query with ``bindings`` (variable name -> validated RDF term) bound by VALUES blocks.
 
-    The block opens the outermost WHERE group, so every pattern and FILTER of the query sees the
-    bound values. Terms are written by Oxigraph in N-Triples syntax with escaping: a value can only
-    ever be one RDF term, never change the structure of the query.
+    One single-variable block per parameter (``VALUES ?x { term }``, SPARQL 1.1 section 10.2.1)
+    opens the outermost WHERE group, so every pattern and FILTER of the query sees the bound values.
+    This is the form Virtuoso, Oxigraph and Fuseki all accept: Virtuoso 7.2 fails with SP031 on a
+    multi-variable block whose variables are used in both patterns and filters. Parameters not given
+    stay unbound and get no block (never an ``UNDEF`` cell). Terms are written by Oxigraph in
+    N-Triples syntax with escaping: a value can only ever be one RDF term, never change the
+    structure of the query.
     """
     if not bindings:
         return text
-    names = " ".join(f"?{name}" for name in bindings)
-    terms = " ".join(str(term) for term in bindings.values())
+    blocks = "".join(f" VALUES ?{name} {{ {term} }}" for name, term in bindings.items())
     at = _body_start(text)
-    return f"{text[:at]} VALUES ({names}) {{ ({terms}) }}{text[at:]}"
+    return f"{text[:at]}{blocks}{text[at:]}"
+
+
+def terms(
+    stored: StoredQuery,
+    values: dict[str, str],
+    lang: str,
+    allowed: Callable[[Parameter, str], bool],
+    listing: Callable[[str], list[str]],
+) -> dict[str, ox.NamedNode | ox.Literal]:
+    """Validate raw parameter values; return variable name -> RDF term, for :func:`bind`.
+
+    ``lang`` fills a ``lang`` parameter not given. A parameter with a ``values`` pattern must be one
+    of the allowed values: ``allowed(param, raw)`` asks the graph (local or remote) about one value,
+    ``listing(name)`` lists them all for the error message."""
+    values = dict(values)
+    names = {p.name for p in stored.parameters}
+    if "lang" in names and "lang" not in values:
+        values["lang"] = lang
+    subs: dict[str, ox.NamedNode | ox.Literal] = {}
+    for name, raw in values.items():
+        param = stored.parameter(name)  # raises with the list of known parameters
+        term = param.to_term(raw)
+        if param.values and not allowed(param, raw):
+            known = listing(name)
+            if raw.casefold() not in {a.casefold() for a in known}:
+                close = difflib.get_close_matches(raw, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ParameterError(
+                    f"parameter {name}: unknown value {raw!r}{hint}; known: {', '.join(known)}"
+                )
+        subs[param.variable] = term
+    for param in stored.parameters:
+        if param.required and param.name not in values:
+            example = f" (e.g. -p {param.name}={param.example})" if param.example else ""
+            raise ParameterError(f"query {stored.name} needs parameter {param.name}{example}")
+    return subs
 
 
 def syntax_error(text: str) -> str | None:
