@@ -26,7 +26,7 @@ import yaml
 from kg.core import bundle
 from kg.core.errors import ParameterError, QueryError
 from kg.core.namespaces import PREFIXES, XSD
-from kg.core.sparql_text import check
+from kg.core.sparql_text import check, tokens
 
 TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "gYear")
 _PARAM = re.compile(r"[?$](__?)([A-Za-z][A-Za-z0-9]*)(?:_(" + "|".join(TYPES) + r"))?\b")
@@ -262,21 +262,39 @@ def _body_start(text: str) -> int:
 
 
 def bind(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
-    """The query with ``bindings`` (variable name -> validated RDF term) bound by VALUES blocks.
+    """The query with each bound parameter variable replaced by its validated RDF term.
 
-    One single-variable block per parameter (``VALUES ?x { term }``, SPARQL 1.1 section 10.2.1)
-    opens the outermost WHERE group, so every pattern and FILTER of the query sees the bound values.
-    This is the form Virtuoso, Oxigraph and Fuseki all accept: Virtuoso 7.2 fails with SP031 on a
-    multi-variable block whose variables are used in both patterns and filters. Parameters not given
-    stay unbound and get no block (never an ``UNDEF`` cell). Terms are written by Oxigraph in
-    N-Triples syntax with escaping: a value can only ever be one RDF term, never change the
-    structure of the query.
+    Every engine then sees a constant where the parameter is used, as grlc binds parameters; a
+    VALUES block is not portable: Virtuoso 7.2 fails with SP031 on a multi-variable block, and does not
+    see a one-variable block's value in a FILTER inside OPTIONAL (it took ``?__lang`` as unbound
+    there). ``BOUND(?param)`` becomes ``true``; a parameter not given stays an unbound variable (no
+    ``UNDEF``). Parameters may appear only inside the WHERE clause, and not as ``AS ?param``.
+    Terms are written by Oxigraph in N-Triples syntax with escaping, and replace one variable token
+    of the query as lexed by :func:`kg.core.sparql_text.tokens`: a value can only ever be one RDF
+    term, never change the structure of the query.
     """
     if not bindings:
         return text
-    blocks = "".join(f" VALUES ?{name} {{ {term} }}" for name, term in bindings.items())
-    at = _body_start(text)
-    return f"{text[:at]}{blocks}{text[at:]}"
+    toks = tokens(text)
+    body = _body_start(text)
+    out, pos = [], 0
+    for i, tok in enumerate(toks):
+        name = tok.text[1:] if tok.kind == "word" and tok.text[:1] in "?$" else None
+        if name not in bindings:
+            continue
+        before = [t.text.upper() for t in toks[max(i - 2, 0) : i]]
+        if tok.start < body or tok.depth < 1 or before[-1:] == ["AS"]:
+            raise QueryError(
+                f"parameter {tok.text} may only be used inside the WHERE clause, not as AS {tok.text}"
+            )
+        if before == ["BOUND", "("] and i + 1 < len(toks) and toks[i + 1].text == ")":
+            out += [text[pos : toks[i - 2].start], "true"]
+            pos = toks[i + 1].start + 1
+        else:
+            out += [text[pos : tok.start], str(bindings[name])]
+            pos = tok.start + len(tok.text)
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def terms(
