@@ -125,6 +125,7 @@ class Client:
                 urllib.request.HTTPBasicAuthHandler(manager),
             ]
         self._opener = urllib.request.build_opener(*handlers)
+        self.server = ""  # the Server header of the last answer
 
     # --- transport ------------------------------------------------------------------------------
 
@@ -138,6 +139,7 @@ class Client:
         try:
             with self._opener.open(request, timeout=self.how.timeout) as response:
                 body = response.read()
+                self.server = response.headers.get("Server", "")
                 return body, response.headers.get("Content-Type", ""), dict(response.headers)
         except urllib.error.HTTPError as err:
             detail = " ".join(err.read(300).decode("utf-8", "replace").split())

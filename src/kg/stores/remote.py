@@ -177,6 +177,12 @@ def validate(
         result = client.query(text, default_graphs=names.dataset(False))
         return result.variables, result.rows
 
+    select("ASK {}")
+    if "virtuoso" in client.server.lower():
+        raise RemoteError(
+            f"{client.endpoint}: Virtuoso answers kg's compiled SHACL checks differently from the SHACL "
+            "reference (14 false findings on the bundled data, see README): validate locally instead"
+        )
     report = validate_with(select, shapes)
     report.engine = f"SPARQL on {client.endpoint}"
     return report
