@@ -17,6 +17,7 @@ Every failure is one line: :class:`RemoteError` (exit status 2).
 
 from __future__ import annotations
 
+import base64
 import netrc
 import os
 import socket
@@ -125,6 +126,7 @@ class Client:
                 urllib.request.HTTPBasicAuthHandler(manager),
             ]
         self._opener = urllib.request.build_opener(*handlers)
+        self._digest = handlers[1] if self.how.user else None
         self.server = ""  # the Server header of the last answer
 
     # --- transport ------------------------------------------------------------------------------
@@ -136,6 +138,8 @@ class Client:
             url, data=data, headers={**dict(self.how.headers), **headers}, method=method
         )
         where = url.split("?")[0]
+        if self.how.user and data is not None and len(data) > 32_768:
+            self._authorise(request)
         try:
             with self._opener.open(request, timeout=self.how.timeout) as response:
                 body = response.read()
@@ -164,6 +168,30 @@ class Client:
             raise RemoteError(f"{where}: {err}") from None
         except OSError as err:
             raise RemoteError(f"{where}: {err.strerror or err}") from None
+
+    def _authorise(self, request: urllib.request.Request) -> None:
+        """Answer the auth challenge before sending a large body: a store that refuses the body
+        unauthorised (401) closes the connection while it is still being sent (a broken pipe), so
+        the challenge is fetched with a bodiless HEAD first (RFC 7616 section 3.4; RFC 7617)."""
+        probe = urllib.request.Request(request.full_url, headers=dict(self.how.headers), method="HEAD")
+        try:
+            with urllib.request.build_opener(_SameOrigin()).open(probe, timeout=self.how.timeout):
+                return  # no challenge
+        except urllib.error.HTTPError as err:
+            challenge = err.headers.get("WWW-Authenticate", "") if err.code == 401 else ""
+        except OSError:
+            return  # the real request reports it
+        scheme = challenge.split(" ", 1)[0].lower()
+        if scheme == "digest" and self._digest is not None:
+            fields = urllib.request.parse_keqv_list(
+                urllib.request.parse_http_list(challenge.split(" ", 1)[1])
+            )
+            header = self._digest.get_authorization(request, fields)
+            if header:
+                request.add_unredirected_header("Authorization", f"Digest {header}")
+        elif scheme == "basic":
+            token = base64.b64encode(f"{self.how.user}:{self.how.password}".encode()).decode("ascii")
+            request.add_unredirected_header("Authorization", f"Basic {token}")
 
     def _try(
         self, url: str, kind: str, ways: list[tuple[str, str, bytes | None, dict]]
