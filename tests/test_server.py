@@ -23,7 +23,6 @@ import pytest
 import rdflib
 
 import kg
-from kg.cli import main
 
 CHROMIUM = shutil.which("chromium")
 
@@ -324,51 +323,7 @@ def test_browser_runs_a_stored_query_from_the_editor(server: str) -> None:
             browser.close()
 
 
-# --- external stores ----------------------------------------------------------------------------
-
-
-def normal(rows: list[tuple]) -> list[tuple]:
-    """Rows as comparable tuples; GROUP_CONCAT lists (whose order SPARQL leaves open) as sorted lists."""
-
-    def value(term: object) -> object:
-        text = "" if term is None else term.value
-        return tuple(sorted(text.split(", "))) if ", " in text else text
-
-    return sorted(tuple(value(t) for t in row) for row in rows)
-
-
-def test_push_then_every_stored_query_answers_the_same(oxigraph: str) -> None:
-    assert main(["push", "--endpoint", oxigraph + "/store"]) == 0
-    graph = kg.load()
-    from kg.stores.remote import query
-
-    for name, stored in kg.stored_queries().items():
-        params = {p.name: p.example for p in stored.parameters if p.example is not None and p.required}
-        if name == "provenance":
-            continue  # asserted triples only: compared below against a push without inferred triples
-        local = graph.query(stored, params)
-        remote = query(stored, oxigraph + "/query", graph, params)
-        assert normal(remote.rows) == normal(local.rows) and local.rows, name
-    assert main(["push", "--endpoint", oxigraph + "/store", "--no-inferred"]) == 0
-    stored = kg.get_query("provenance")
-    params = {"initiative": "wattwest"}
-    assert normal(query(stored, oxigraph + "/query", graph, params).rows) == normal(
-        graph.query(stored, params).rows
-    )
-
-
-def test_push_to_a_named_graph(oxigraph: str) -> None:
-    name = "https://w3id.org/initiatieven/graph/kg"
-    assert main(["push", "--endpoint", oxigraph + "/store", "--graph", name]) == 0
-    _, _, body = fetch(
-        oxigraph
-        + "/query?"
-        + urllib.parse.urlencode(
-            {"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"}
-        ),
-        headers={"Accept": "application/sparql-results+json"},
-    )
-    assert int(json.loads(body)["results"]["bindings"][0]["n"]["value"]) > 1700
+# --- external stores (see also tests/test_stores.py) ---------------------------------------------
 
 
 def test_remote_errors_are_one_line(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kg.core.errors import KgError, QueryError, UsageError
 from kg.core.files import write_atomic
+from kg.core.namespaces import GRAPH
 from kg.core.report import REPORT_FORMATS
 from kg.core.results import QUERY_FORMATS
 from kg.core.version import __version__
@@ -31,7 +32,8 @@ EXAMPLES = {
     "info": "example:\n  kg info",
     "init": "example:\n  kg init register-dordrecht && cd register-dordrecht && kg validate",
     "validate": "examples:\n  kg validate\n  kg validate my-data.ttl --format json\n"
-    "  kg validate --shapes extra-shapes.ttl --lang en",
+    "  kg validate --shapes extra-shapes.ttl --lang en\n"
+    "  kg validate --endpoint http://127.0.0.1:7878/query     # the graphs kg push wrote there",
     "queries": "example:\n  kg queries",
     "query": "examples:\n  kg query initiatives\n"
     "  kg query shared-bottlenecks -p bottleneck=fiscaliteit\n"
@@ -51,7 +53,9 @@ EXAMPLES = {
     "serve": "examples:\n  kg serve                         # http://127.0.0.1:8000/ ; SPARQL at /sparql\n"
     "  kg serve --port 9000 --timeout 5 --max-rows 1000",
     "push": "examples:\n  kg push --endpoint http://127.0.0.1:7878/store          # Oxigraph server\n"
-    "  kg push --endpoint http://localhost:3030/kg/data --graph https://w3id.org/initiatieven/graph/kg",
+    "  KG_PASSWORD=... kg push --endpoint http://127.0.0.1:8890/sparql-graph-crud-auth --user kg  # Virtuoso",
+    "infer": "examples:\n  kg infer -o inferred.nt\n"
+    "  kg infer --endpoint http://127.0.0.1:7878/query --update-endpoint http://127.0.0.1:7878/update",
     "synth": "examples:\n  kg synth --initiatives 1000 -o synth-1k.ttl\n"
     "  kg synth --initiatives 100000 --seed 7 --invalid-rate 0.01 -o synth-100k.nt\n"
     "  kg validate --data data/referentie/gemeenten.ttl data/programma.ttl synth-1k.ttl",
@@ -98,6 +102,32 @@ def _parser() -> argparse.ArgumentParser:
         help="oxigraph: fast path (default); rdflib: reference path with rdflib, owlrl "
         "and pyshacl, for comparison",
     )
+    remote = argparse.ArgumentParser(add_help=False)
+    remote.add_argument(
+        "--user",
+        metavar="NAME",
+        help="user for Basic or Digest authentication; the password comes from $KG_PASSWORD (or the "
+        "variable --password-env names) or ~/.netrc, never from the command line",
+    )
+    remote.add_argument(
+        "--password-env", metavar="VAR", default="KG_PASSWORD", help="variable holding the password"
+    )
+    remote.add_argument(
+        "--header",
+        metavar="'NAME: VALUE'",
+        action="append",
+        default=[],
+        help="extra HTTP header (repeatable)",
+    )
+    remote.add_argument(
+        "--graph-base",
+        metavar="IRI",
+        default=GRAPH,
+        help=f"the store's graphs are IRI + ontology, data, inferred (default {GRAPH})",
+    )
+    remote.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for the store (default 60)"
+    )
     out = argparse.ArgumentParser(add_help=False)
     out.add_argument(
         "-o", "--output", metavar="FILE", type=Path, help="write to FILE (atomically) instead of stdout"
@@ -136,6 +166,12 @@ def _parser() -> argparse.ArgumentParser:
         data,
         engine,
         out,
+        remote,
+    )
+    p.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="validate the graphs kg push wrote to this SPARQL endpoint, with the checks run there",
     )
     p.add_argument(
         "files",
@@ -159,7 +195,7 @@ def _parser() -> argparse.ArgumentParser:
 
     verb("queries", "list the stored queries and their parameters")
 
-    p = verb("query", "run a stored query by name, or a .rq file", data, engine, out)
+    p = verb("query", "run a stored query by name, or a .rq file", data, engine, out, remote)
     p.add_argument("name", metavar="NAME|FILE.rq")
     p.add_argument(
         "-p",
@@ -202,7 +238,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="run on this SPARQL 1.1 endpoint instead (after kg push), e.g. http://host/query",
     )
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for --endpoint (default 60)")
+
+    p = verb(
+        "infer",
+        "compute the inferred triples (N-Triples), or fill the store's inferred graph",
+        data,
+        out,
+        remote,
+    )
+    p.add_argument("--reasoner", choices=REASONERS, default="rules")
+    p.add_argument("--endpoint", metavar="URL", help="the store's SPARQL query endpoint (after kg push)")
+    p.add_argument(
+        "--update-endpoint", metavar="URL", help="the store's SPARQL Update endpoint (needed with --endpoint)"
+    )
 
     p = verb("export", "write the graph in an RDF format", data, out)
     p.add_argument("--format", choices=(*EXPORT_FORMATS, *NETWORK_FORMATS), default="turtle")
@@ -301,13 +349,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = verb(
         "push",
-        "load ontology, data and inferred triples into a store (SPARQL 1.1 Graph Store Protocol)",
+        "replace kg's ontology, data and inferred graphs in a store (SPARQL 1.1 Graph Store Protocol)",
         data,
+        remote,
     )
     p.add_argument("--endpoint", metavar="URL", required=True, help="the store's Graph Store endpoint")
-    p.add_argument("--graph", metavar="IRI", help="replace this named graph (default: the default graph)")
     p.add_argument("--no-inferred", action="store_true", help="push asserted triples only")
-    p.add_argument("--timeout", type=float, default=60.0)
 
     p = verb("synth", "write synthetic initiatives (marked as such) for testing at scale")
     p.add_argument("--initiatives", type=int, required=True, metavar="N")
@@ -439,10 +486,36 @@ def _validated_files(args: argparse.Namespace) -> list[Path] | None:
     return given + [f for f in rest if Path(f).name not in names and Path(f).resolve() not in paths]
 
 
+def _client(args: argparse.Namespace, url: str) -> object:
+    from kg.stores.client import Client, access, check_url
+
+    check_url(url)
+    how = access(
+        url, args.user, password_variable=args.password_env, headers=args.header, timeout=args.timeout
+    )
+    return Client(url, how)
+
+
+def _graphs(args: argparse.Namespace) -> object:
+    from kg.stores.remote import Graphs
+
+    return Graphs(args.graph_base)
+
+
 def _validate(args: argparse.Namespace) -> int:
     from kg.core.progress import progress
     from kg.graph import load
 
+    if args.endpoint:
+        from kg.stores.remote import validate
+
+        if args.files or args.data or args.engine != "oxigraph":
+            raise UsageError("--endpoint validates the store's graphs: no FILE, --data or --engine with it")
+        with progress(f"validating on {args.endpoint}"):
+            report = validate(_client(args, args.endpoint), _graphs(args), args.shapes)
+        text = {"text": lambda: report.text(args.lang), "turtle": report.turtle, "json": report.json}
+        _write(text[args.format]().encode(), args.output)
+        return EXIT_OK if report.conforms else EXIT_NONCONFORMING
     files = _validated_files(args)
     with progress(f"validating with {args.engine}"):
         graph = load(files or None, args.engine, base=getattr(args, "base", None))
@@ -482,16 +555,26 @@ def _query(args: argparse.Namespace) -> int:
         raise QueryError(f"{stored.path or stored.name}: {err}") from None
     if args.engine == "rdflib" and args.endpoint:
         raise UsageError("--engine and --endpoint do not go together (the endpoint is the engine)")
-    with progress("loading and inferring"):
-        kg = load(args.data, args.engine, base=getattr(args, "base", None))
-        if stored.inference and not args.no_infer and not args.endpoint:
-            kg.infer(args.reasoner if args.engine == "oxigraph" else "owlrl")
     if args.endpoint:
         from kg.stores.remote import query
 
-        result = query(stored, args.endpoint, kg, _params(args.param), lang=args.lang, timeout=args.timeout)
+        if args.data:
+            raise UsageError("--data and --endpoint do not go together (the store has the data)")
+        result = query(
+            stored,
+            _client(args, args.endpoint),
+            _params(args.param),
+            names=_graphs(args),
+            infer=not args.no_infer,
+            lang=args.lang,
+            allow_service=args.allow_service,
+        )
         _write(_dialect(result.serialize(args.format), args), args.output)
         return EXIT_OK
+    with progress("loading and inferring"):
+        kg = load(args.data, args.engine, base=getattr(args, "base", None))
+        if stored.inference and not args.no_infer:
+            kg.infer(args.reasoner if args.engine == "oxigraph" else "owlrl")
     result = kg.query(
         stored, _params(args.param), infer=not args.no_infer, lang=args.lang, allow_service=args.allow_service
     )
@@ -590,17 +673,39 @@ def _push(args: argparse.Namespace) -> int:
     from kg.graph import KnowledgeGraph
     from kg.stores.remote import push
 
-    count = push(
+    client = _client(args, args.endpoint)
+    counts = push(
         KnowledgeGraph.load(args.data, base=getattr(args, "base", None)),
+        client,
         args.endpoint,
-        args.graph,
+        _graphs(args),
         inferred=not args.no_inferred,
-        timeout=args.timeout,
     )
-    print(
-        f"kg: pushed {count} triples to {args.endpoint}" + (f" (graph {args.graph})" if args.graph else ""),
-        file=sys.stderr,
-    )
+    graphs = ", ".join(f"{n} to {iri}" for iri, n in counts.items())
+    print(f"kg: pushed {sum(counts.values())} triples to {args.endpoint}: {graphs}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _infer(args: argparse.Namespace) -> int:
+    from kg.graph import KnowledgeGraph
+
+    if args.endpoint or args.update_endpoint:
+        from kg.stores.remote import infer
+
+        if not (args.endpoint and args.update_endpoint):
+            raise UsageError(
+                "--endpoint and --update-endpoint go together (the store's query and update URLs)"
+            )
+        if args.data:
+            raise UsageError("--data and --endpoint do not go together (the store has the data)")
+        count = infer(_client(args, args.endpoint), args.update_endpoint, _graphs(args))
+        print(f"kg: the store's inferred graph holds {count} triples", file=sys.stderr)
+        return EXIT_OK
+    graph = KnowledgeGraph.load(args.data, base=getattr(args, "base", None))
+    graph.infer(args.reasoner)
+    inferred = graph.triples(graph.graphs(inferred=True)[2])
+    _write("".join(f"{t} .\n" for t in inferred).encode("utf-8"), args.output)
+    print(f"kg: {len(inferred)} inferred triples", file=sys.stderr)
     return EXIT_OK
 
 
@@ -697,6 +802,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "release": _release,
             "serve": _serve,
             "push": _push,
+            "infer": _infer,
             "synth": _synth,
         }[args.verb]
         return handler(args)

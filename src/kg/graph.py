@@ -8,14 +8,13 @@ through :meth:`KnowledgeGraph.query`, with limits as arguments; the engine behin
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg.core import bundle, queries
-from kg.core.errors import ParameterError, QueryError, UsageError
+from kg.core.errors import QueryError, UsageError
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.queries import Parameter, StoredQuery
 from kg.core.report import ValidationReport
@@ -191,28 +190,14 @@ class KnowledgeGraph:
     def _terms(
         self, stored: StoredQuery, values: dict[str, str], lang: str
     ) -> dict[str, ox.NamedNode | ox.Literal]:
-        """Validate the raw parameter values; return variable name -> RDF term."""
-        names = {p.name for p in stored.parameters}
-        if "lang" in names and "lang" not in values:
-            values["lang"] = lang
-        subs: dict[str, ox.NamedNode | ox.Literal] = {}
-        for name, raw in values.items():
-            param = stored.parameter(name)  # raises with the list of known parameters
-            term = param.to_term(raw)
-            if param.values and not self._allowed(stored, param, raw):
-                allowed = self.values(stored, name)
-                if raw.casefold() not in {a.casefold() for a in allowed}:
-                    close = difflib.get_close_matches(raw, allowed, n=1)
-                    hint = f" (did you mean {close[0]}?)" if close else ""
-                    raise ParameterError(
-                        f"parameter {name}: unknown value {raw!r}{hint}; known: {', '.join(allowed)}"
-                    )
-            subs[param.variable] = term
-        for param in stored.parameters:
-            if param.required and param.name not in values:
-                example = f" (e.g. -p {param.name}={param.example})" if param.example else ""
-                raise ParameterError(f"query {stored.name} needs parameter {param.name}{example}")
-        return subs
+        """Validate the raw parameter values against this graph; return variable name -> RDF term."""
+        return queries.terms(
+            stored,
+            values,
+            lang,
+            lambda param, raw: self._allowed(stored, param, raw),
+            lambda name: self.values(stored, name),
+        )
 
     # --- validation and conversion ----------------------------------------------------------
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -25,7 +26,7 @@ import yaml
 from kg.core import bundle
 from kg.core.errors import ParameterError, QueryError
 from kg.core.namespaces import PREFIXES, XSD
-from kg.core.sparql_text import check
+from kg.core.sparql_text import check, tokens
 
 TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "gYear")
 _PARAM = re.compile(r"[?$](__?)([A-Za-z][A-Za-z0-9]*)(?:_(" + "|".join(TYPES) + r"))?\b")
@@ -261,18 +262,75 @@ def _body_start(text: str) -> int:
 
 
 def bind(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
-    """The query with ``bindings`` (variable name -> validated RDF term) bound by a VALUES block.
+    """The query with each bound parameter variable replaced by its validated RDF term.
 
-    The block opens the outermost WHERE group, so every pattern and FILTER of the query sees the
-    bound values. Terms are written by Oxigraph in N-Triples syntax with escaping: a value can only
-    ever be one RDF term, never change the structure of the query.
+    Every engine then sees a constant where the parameter is used, as grlc binds parameters; a
+    VALUES block is not portable: Virtuoso 7.2 fails with SP031 on a multi-variable block, and does not
+    see a one-variable block's value in a FILTER inside OPTIONAL (it took ``?__lang`` as unbound
+    there). ``BOUND(?param)`` becomes ``true``; a parameter not given stays an unbound variable (no
+    ``UNDEF``). Parameters may appear only inside the WHERE clause, and not as ``AS ?param``.
+    Terms are written by Oxigraph in N-Triples syntax with escaping, and replace one variable token
+    of the query as lexed by :func:`kg.core.sparql_text.tokens`: a value can only ever be one RDF
+    term, never change the structure of the query.
     """
     if not bindings:
         return text
-    names = " ".join(f"?{name}" for name in bindings)
-    terms = " ".join(str(term) for term in bindings.values())
-    at = _body_start(text)
-    return f"{text[:at]} VALUES ({names}) {{ ({terms}) }}{text[at:]}"
+    toks = tokens(text)
+    body = _body_start(text)
+    out, pos = [], 0
+    for i, tok in enumerate(toks):
+        name = tok.text[1:] if tok.kind == "word" and tok.text[:1] in "?$" else None
+        if name not in bindings:
+            continue
+        before = [t.text.upper() for t in toks[max(i - 2, 0) : i]]
+        if tok.start < body or tok.depth < 1 or before[-1:] == ["AS"]:
+            raise QueryError(
+                f"parameter {tok.text} may only be used inside the WHERE clause, not as AS {tok.text}"
+            )
+        if before == ["BOUND", "("] and i + 1 < len(toks) and toks[i + 1].text == ")":
+            out += [text[pos : toks[i - 2].start], "true"]
+            pos = toks[i + 1].start + 1
+        else:
+            out += [text[pos : tok.start], str(bindings[name])]
+            pos = tok.start + len(tok.text)
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def terms(
+    stored: StoredQuery,
+    values: dict[str, str],
+    lang: str,
+    allowed: Callable[[Parameter, str], bool],
+    listing: Callable[[str], list[str]],
+) -> dict[str, ox.NamedNode | ox.Literal]:
+    """Validate raw parameter values; return variable name -> RDF term, for :func:`bind`.
+
+    ``lang`` fills a ``lang`` parameter not given. A parameter with a ``values`` pattern must be one
+    of the allowed values: ``allowed(param, raw)`` asks the graph (local or remote) about one value,
+    ``listing(name)`` lists them all for the error message."""
+    values = dict(values)
+    names = {p.name for p in stored.parameters}
+    if "lang" in names and "lang" not in values:
+        values["lang"] = lang
+    subs: dict[str, ox.NamedNode | ox.Literal] = {}
+    for name, raw in values.items():
+        param = stored.parameter(name)  # raises with the list of known parameters
+        term = param.to_term(raw)
+        if param.values and not allowed(param, raw):
+            known = listing(name)
+            if raw.casefold() not in {a.casefold() for a in known}:
+                close = difflib.get_close_matches(raw, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ParameterError(
+                    f"parameter {name}: unknown value {raw!r}{hint}; known: {', '.join(known)}"
+                )
+        subs[param.variable] = term
+    for param in stored.parameters:
+        if param.required and param.name not in values:
+            example = f" (e.g. -p {param.name}={param.example})" if param.example else ""
+            raise ParameterError(f"query {stored.name} needs parameter {param.name}{example}")
+    return subs
 
 
 def syntax_error(text: str) -> str | None:

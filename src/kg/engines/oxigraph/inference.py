@@ -56,7 +56,8 @@ RULES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _updates(sources: Sequence[ox.NamedNode], target: ox.NamedNode) -> list[str]:
+def rule_updates(sources: Sequence[ox.NamedNode], target: ox.NamedNode) -> list[str]:
+    """:data:`RULES` as SPARQL 1.1 Updates that read ``sources`` and ``target`` and write ``target``."""
     using = " ".join(f"USING {g}" for g in (*sources, target))
     return [
         f"{_PREFIXES}INSERT {{ GRAPH {target} {{ {head} }} }} {using} WHERE {{ {body} }}"
@@ -66,7 +67,7 @@ def _updates(sources: Sequence[ox.NamedNode], target: ox.NamedNode) -> list[str]
 
 def infer_naive(store: ox.Store, sources: Sequence[ox.NamedNode], target: ox.NamedNode) -> int:
     """Apply :data:`RULES` to everything until a fixpoint; return the number of new triples (slow)."""
-    updates = _updates(sources, target)
+    updates = rule_updates(sources, target)
     before = len(store)
     size = -1
     while size != len(store):

@@ -199,12 +199,17 @@ def _count(store: ox.Store, graph: ox.NamedNode) -> int:
     return sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
 
 
-def drop_known(store: ox.Store, graph: ox.NamedNode, known: Sequence[ox.NamedNode]) -> int:
-    """Remove from ``graph`` what ``known`` holds already; return what is left."""
-    store.update(
+def drop_known_update(graph: ox.NamedNode, known: Sequence[ox.NamedNode]) -> str:
+    """A SPARQL Update that removes from ``graph`` the triples ``known`` holds already."""
+    return (
         f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} {_using(known)} USING NAMED {graph} "
         f"WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} ?s ?p ?o }}"
     )
+
+
+def drop_known(store: ox.Store, graph: ox.NamedNode, known: Sequence[ox.NamedNode]) -> int:
+    """Remove from ``graph`` what ``known`` holds already; return what is left."""
+    store.update(drop_known_update(graph, known))
     return _count(store, graph)
 
 

@@ -71,6 +71,10 @@ _PASSIVE = {
 _MAX_PAIRWISE = 4  # counts checked inside a condition need n distinct variables: keep n small
 
 
+# SPARQL text -> (variable names, rows): where the compiled checks run
+Select = Callable[[str], tuple[list[str], list[tuple]]]
+
+
 class Unsupported(Exception):
     """The shapes use a SHACL feature this compiler does not translate exactly."""
 
@@ -167,17 +171,13 @@ def _with_classes(query: str, subclasses: dict[str, list[str]]) -> str:
     return _INSTANCE.sub(swap, query)
 
 
-def _subclasses(queries: Iterable[str], store: ox.Store, graphs: Sequence[ox.NamedNode]) -> dict:
+def _subclasses(queries: Iterable[str], select: Select) -> dict:
     """Each class named in an instance pattern of ``queries`` -> itself and its subclasses (IRIs),
     or nothing if a subclass is a blank node (the path pattern then stays)."""
     found = {}
     for cls in {m.group(2) for q in queries for m in _INSTANCE.finditer(q)}:
-        subs = [
-            sol["s"]
-            for sol in store.query(
-                f"SELECT DISTINCT ?s WHERE {{ ?s {_SUBCLASS}* {cls} }}", default_graph=list(graphs)
-            )
-        ]
+        _, rows = select(f"SELECT DISTINCT ?s WHERE {{ ?s {_SUBCLASS}* {cls} }}")
+        subs = [row[0] for row in rows]
         if all(isinstance(t, ox.NamedNode) for t in subs):
             found[cls] = sorted({cls, *(str(t) for t in subs)})
     return found
@@ -717,8 +717,22 @@ def compile_shapes(store: ox.Store, graph: ox.NamedNode) -> Compiled:
     return out
 
 
-def run(checks: Sequence[Check], store: ox.Store, graphs: Sequence[ox.NamedNode]) -> Iterator[tuple]:
-    """(check, focus, path, value) for every result of ``checks`` on the union of ``graphs``.
+def store_select(store: ox.Store, graphs: Sequence[ox.NamedNode]) -> Select:
+    """A :data:`Select` on the union of ``graphs`` in an Oxigraph store."""
+
+    def select(text: str) -> tuple[list[str], list[tuple]]:
+        try:
+            solutions = store.query(text, default_graph=list(graphs))
+        except SyntaxError as err:  # a SPARQL-based constraint that Oxigraph cannot parse
+            raise Unsupported(str(err)) from None
+        return [v.value for v in solutions.variables], [tuple(sol) for sol in solutions]
+
+    return select
+
+
+def run(checks: Sequence[Check], select: Select) -> Iterator[tuple]:
+    """(check, focus, path, value) for every result of ``checks``, each SELECT run by ``select``
+    (the union of the data graphs in a local store, or a remote store's dataset).
 
     Checks run on a thread per core: Oxigraph evaluates queries without holding Python's GIL, so
     two cores validate in about half the time. Results come in the order of ``checks``.
@@ -728,22 +742,22 @@ def run(checks: Sequence[Check], store: ox.Store, graphs: Sequence[ox.NamedNode]
     bar = current()
     if bar is not None:
         bar.total, bar.done = len(checks), 0
-    subclasses = _subclasses([q for c in checks for q in (c.query, c.focus or "")], store, graphs)
+    subclasses = _subclasses([q for c in checks for q in (c.query, c.focus or "")], select)
     focus_nodes: dict[str, set] = {}
 
     def focus(query: str) -> set:
         if query not in focus_nodes:
-            found = store.query(_with_classes(query, subclasses), default_graph=list(graphs))
-            focus_nodes[query] = {s["this"] for s in found}
+            names, rows = select(_with_classes(query, subclasses))
+            at = names.index("this")
+            focus_nodes[query] = {row[at] for row in rows}
         return focus_nodes[query]
 
     def one(check: Check) -> list[tuple]:
         try:
-            solutions = store.query(_with_classes(check.query, subclasses), default_graph=list(graphs))
-            names = [v.value for v in solutions.variables]
-            table = [dict(zip(names, sol, strict=True)) for sol in solutions]
-        except SyntaxError as err:  # a SPARQL-based constraint that Oxigraph cannot parse
+            names, solutions = select(_with_classes(check.query, subclasses))
+        except Unsupported as err:
             raise Unsupported(f"{check.shape}: {err}") from None
+        table = [dict(zip(names, sol, strict=True)) for sol in solutions]
         if "this" not in names:
             raise Unsupported(f"SPARQL constraint of {check.shape} does not select $this")
         keep = focus(check.focus) if check.focus is not None else None
