@@ -61,7 +61,8 @@ def tokens(text: str) -> list[Token]:
     return out
 
 
-def _prefixes(toks: list[Token], defaults: Mapping[str, str]) -> dict[str, str]:
+def declared_prefixes(toks: list[Token], defaults: Mapping[str, str]) -> dict[str, str]:
+    """``defaults`` with the query's PREFIX declarations (prefix -> namespace IRI) over them."""
     found = dict(defaults)
     for i, t in enumerate(toks[:-2]):
         if t.kind == "word" and t.text.upper() == "PREFIX" and toks[i + 2].kind == "iri":
@@ -71,7 +72,7 @@ def _prefixes(toks: list[Token], defaults: Mapping[str, str]) -> dict[str, str]:
 
 def services(toks: list[Token], defaults: Mapping[str, str]) -> list[str | None]:
     """The endpoint of each SERVICE in the query (None where it is a variable or cannot be known)."""
-    prefixes = _prefixes(toks, defaults)
+    prefixes = declared_prefixes(toks, defaults)
     out: list[str | None] = []
     for i, t in enumerate(toks):
         if t.kind != "word" or t.text.upper() != "SERVICE":

@@ -11,7 +11,6 @@ Two engines give the same results (a test compares them):
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,7 +153,7 @@ def _shapes_store(shapes: Sequence[str | Path] | None, base: str | None = None) 
 def check_shapes(store: ox.Store, where: str) -> None:
     """Refuse SPARQL that SHACL rejects (section 5.2.1, before any engine runs it: no SERVICE
     request ever leaves kg), and sh:prefixes that point outside the shapes graph (never fetched)."""
-    from kg.engines.sparql_text import rejected
+    from kg.engines.shacl_sparql_rules import rejected
 
     sh = lambda name: ox.NamedNode(SH + name)  # noqa: E731
     for key, prebound in (
@@ -165,7 +164,8 @@ def check_shapes(store: ox.Store, where: str) -> None:
             holder = quad.subject
             params = {
                 p.object.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-                for comp in store.quads_for_pattern(None, sh("validator"), holder, _SHAPES)
+                for kind in ("validator", "nodeValidator", "propertyValidator")
+                for comp in store.quads_for_pattern(None, sh(kind), holder, _SHAPES)
                 for param in store.quads_for_pattern(comp.subject, sh("parameter"), None, _SHAPES)
                 for p in store.quads_for_pattern(param.object, sh("path"), None, _SHAPES)
             }
@@ -179,7 +179,8 @@ def check_shapes(store: ox.Store, where: str) -> None:
 def _check_prefixes(store: ox.Store, source: object, where: str, query: str) -> None:
     """A prefix the query uses but nothing declares, where a prefixes node or import is not in the
     shapes graph, is an error naming that node: kg does not fetch it."""
-    from kg.engines.sparql_text import skeleton
+    from kg.core.sparql_text import tokens
+    from kg.engines.shacl_sparql_rules import declared_prefixes, prefixes_used
 
     owl_imports = ox.NamedNode("http://www.w3.org/2002/07/owl#imports")
     todo, seen, missing, declared = [source], set(), [], set()
@@ -195,9 +196,8 @@ def _check_prefixes(store: ox.Store, source: object, where: str, query: str) -> 
                 q.object.value for q in store.quads_for_pattern(decl.object, sh_("prefix"), None, _SHAPES)
             }
         todo.extend(q.object for q in store.quads_for_pattern(node, owl_imports, None, _SHAPES))
-    text = skeleton(query)
-    declared |= set(re.findall(r"PREFIX\s+([\w.-]*):", text, re.I))
-    used = set(re.findall(r"(?<![\w?$:])([A-Za-z][\w.-]*|):[A-Za-z_0-9]", text))
+    declared |= set(declared_prefixes(tokens(query), {}))
+    used = prefixes_used(query)
     for node in missing:
         if used - declared:
             raise InputError(

@@ -15,7 +15,7 @@ walk over every focus node in Python. The semantics follow W3C SHACL (2017):
   or, xone, node, qualified value shapes, closed, hasValue, in. A shape used by another shape
   (``sh:node``, ``sh:or``, ...) becomes a SPARQL condition: ``NOT EXISTS`` of each of its violations;
 - SPARQL-based constraints (section 5) whose query gives the same rows run once over all nodes as
-  with ``$this`` pre-bound to each focus node (:func:`kg.engines.sparql_text.joinable`).
+  with ``$this`` pre-bound to each focus node (:func:`kg.engines.shacl_sparql_rules.joinable`).
 
 Anything else raises :class:`Unsupported`: recursive shapes, custom constraint components, SPARQL that
 depends on where ``$this`` is bound, literals Oxigraph does not keep as written, ... kg then
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kg.core.namespaces import OWL, RDF, RDF_TYPE, RDFS, SH, XSD
-from kg.engines.sparql_text import joinable
+from kg.engines.shacl_sparql_rules import joinable
 
 # Datatypes whose lexical form Oxigraph can check with a cast to the same type (ill-typed -> error).
 _CASTABLE = {
