@@ -87,9 +87,17 @@ def test_prebind_declines_what_it_cannot_write() -> None:
 
 def test_prebind_leaves_strings_and_other_variables() -> None:
     text = prebind('SELECT $this WHERE { $this ?p "$this" . ?thisOther ?p ?o }', {"this": '"v"'})
-    assert text == 'SELECT ("v" AS ?_kg_prebound0) WHERE { "v" ?p "$this" . ?thisOther ?p ?o }'
+    assert text == 'SELECT ("v" AS ?_kg_this0) WHERE { "v" ?p "$this" . ?thisOther ?p ?o }'
 
 
 def test_prefixes_used_ignores_strings_iris_and_declarations() -> None:
     query = 'PREFIX ex: <http://e/> SELECT $this WHERE { $this ex:p "no:thing" ; <a:b> ?o ; :q xsd:int }'
     assert prefixes_used(query) == {"ex", "", "xsd"}
+
+
+def test_ask_as_select_has_a_row_where_the_ask_is_true() -> None:
+    from kg.engines.shacl_sparql_rules import ask_as_select
+
+    true, false = (ask_as_select(f"ASK {{ FILTER ({v}) }} # comment") for v in ("true", "false"))
+    assert len(_rows(true)) == 1 and _rows(false) == []
+    assert ask_as_select("ASK WHERE { ?s ?p ?o } LIMIT 1") is None  # a solution modifier: not rewritten

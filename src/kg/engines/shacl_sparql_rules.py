@@ -15,7 +15,8 @@ only look at the tokens outside them.
 - :func:`prebind`: the query with pre-bound variables replaced by their values, as SHACL's Appendix
   "Pre-binding of variables" defines it (each occurrence of the variable takes the value, and the
   solutions carry it), or None where kg cannot write that as SPARQL text exactly.
-- :func:`prefixes_used` / :func:`declared_prefixes`: the prefixes a query uses and declares.
+- :func:`prefixes_used` / :func:`declared_prefixes`: the prefixes a query uses and declares;
+  :func:`variables`: the variables it mentions.
 """
 
 from __future__ import annotations
@@ -25,7 +26,16 @@ import re
 
 from kg.core.sparql_text import Token, declared_prefixes, tokens
 
-__all__ = ["declared_prefixes", "joinable", "prebind", "prefixes_used", "rejected"]
+__all__ = [
+    "ask_as_select",
+    "declared_prefixes",
+    "joinable",
+    "prebind",
+    "prefixes_used",
+    "rejected",
+    "selects_path_values",
+    "variables",
+]
 
 _VARIABLE = re.compile(r"[?$](\w+)")
 _AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "GRAPH"}
@@ -130,7 +140,7 @@ def joinable(query: str) -> bool:
 def prebind(query: str, values: dict[str, str]) -> str | None:
     """``query`` with each variable of ``values`` pre-bound to the SPARQL term given (SHACL, Appendix
     "Pre-binding of variables": every occurrence takes the value). A variable a SELECT clause
-    projects becomes ``(term AS ?_kg_preboundN)`` (the caller knows the value), and ``bound(?v)``
+    projects becomes ``(term AS ?_kg_{name}N)`` (the caller knows the value), and ``bound(?v)``
     becomes ``true``.
 
     None where the substitution would not be SPARQL, or not exact: the variable in a solution modifier
@@ -171,12 +181,43 @@ def prebind(query: str, values: dict[str, str]) -> str | None:
             continue
         term = values[name]
         if tok.start in projected:
-            term = f"({term} AS ?_kg_prebound{next(counter)})"
+            term = f"({term} AS ?_kg_{name}{next(counter)})"
         out.append(query[at : tok.start] + term + (" " + rest if rest else ""))
         at = tok.start + len(tok.text)
         i += 1
     out.append(query[at:])
     return "".join(out)
+
+
+def ask_as_select(query: str) -> str | None:
+    """An ASK query (SPARQL 1.1, 16.3) as a SELECT that has one row, of ``?_kg_ask``, where the ASK
+    is true, so that it runs wherever SELECT queries run; None if something follows its pattern."""
+    toks = tokens(query)
+    at = next((i for i, t in enumerate(toks) if t.depth == 0 and _word(t, "ASK")), None)
+    start = None if at is None else next((i for i in range(at, len(toks)) if _is(toks[i], "{")), None)
+    if start is None or _matching(toks, start) != len(toks) - 1:
+        return None
+    ask = toks[at]
+    return f"{query[: ask.start]}SELECT (1 AS ?_kg_ask){query[ask.start + 3 :]}\nLIMIT 1"
+
+
+def selects_path_values(query: str) -> bool:
+    """Whether ``query`` selects ``?value`` and has the triple pattern ``$this $PATH ?value``: its
+    rows then each have a value node of the focus node as ``?value``."""
+    toks = tokens(query)
+    start = next((i for i, t in enumerate(toks) if _is(t, "{")), len(toks))
+    if not any(_variable(t) == "value" for t in toks[:start]):
+        return False
+    names = [_variable(t) for t in toks]
+    return any(
+        names[i : i + 3] == ["this", "PATH", "value"] and not toks[i + 1].text[5:]
+        for i in range(len(toks) - 2)
+    )
+
+
+def variables(query: str) -> set[str]:
+    """The names of the variables ``query`` mentions (``?x`` and ``$x`` are the same variable)."""
+    return {m.group(1) for t in tokens(query) if t.kind == "word" for m in _VARIABLE.finditer(t.text)}
 
 
 def prefixes_used(query: str) -> set[str]:

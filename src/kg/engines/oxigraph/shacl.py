@@ -14,11 +14,15 @@ walk over every focus node in Python. The semantics follow W3C SHACL (2017):
   (one result per duplicated language tag), equals, disjoint, lessThan, lessThanOrEquals, not, and,
   or, xone, node, qualified value shapes, closed, hasValue, in. A shape used by another shape
   (``sh:node``, ``sh:or``, ...) becomes a SPARQL condition: ``NOT EXISTS`` of each of its violations;
-- SPARQL-based constraints (section 5) whose query gives the same rows run once over all nodes as
-  with ``$this`` pre-bound to each focus node (:func:`kg.engines.shacl_sparql_rules.joinable`).
+- SPARQL-based constraints (section 5) and custom SPARQL-based constraint components (section 6:
+  ``sh:validator``, ``sh:nodeValidator``, ``sh:propertyValidator``, their parameters pre-bound to the
+  shape's values as RDF terms). A SELECT whose rows do not depend on where ``$this`` is bound runs once
+  over all nodes (:func:`kg.engines.shacl_sparql_rules.joinable`); any other runs once per focus node
+  (an ASK validator once per value node) with the pre-bound variables substituted as SHACL's appendix
+  on pre-binding defines it (:func:`kg.engines.shacl_sparql_rules.prebind`).
 
-Anything else raises :class:`Unsupported`: recursive shapes, custom constraint components, SPARQL that
-depends on where ``$this`` is bound, literals Oxigraph does not keep as written, ... kg then
+Anything else raises :class:`Unsupported`: recursive shapes, ``$shapesGraph``, a component used inside
+a condition, SPARQL that cannot be pre-bound as text, literals Oxigraph does not keep as written, ... kg then
 validates with pyshacl, the reference implementation, and the report names the shapes that were
 declined and why. The W3C SHACL test suite checks, entry by entry, that a compiled answer is the
 expected one (tests/test_w3c_shacl.py).
@@ -36,7 +40,13 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kg.core.namespaces import OWL, RDF, RDF_TYPE, RDFS, SH, XSD
-from kg.engines.shacl_sparql_rules import joinable
+from kg.engines.shacl_sparql_rules import (
+    ask_as_select,
+    joinable,
+    prebind,
+    selects_path_values,
+    variables,
+)
 
 # Datatypes whose lexical form Oxigraph can check with a cast to the same type (ill-typed -> error).
 _CASTABLE = {
@@ -91,6 +101,9 @@ class Check:
     query: str
     focus: str | None = None  # a SELECT of the focus nodes, when ``query`` is not limited to them
     constraint: object | None = None  # sh:sourceConstraint (SPARQL-based constraints)
+    # "select": ``query`` runs once per focus node of ``focus`` with $this pre-bound; "ask": once per
+    # (?this, ?value) row of ``focus`` with $this and $value pre-bound, a result where it is false
+    per_node: str | None = None
 
 
 @dataclass
@@ -202,8 +215,13 @@ class _Compiler:
         self.shapes = shapes
         self.counter = itertools.count()
         self.stack: list[object] = []
-        parameters = shapes.store.quads_for_pattern(None, ox.NamedNode(f"{SH}parameter"), None, shapes.graph)
-        self.custom = {p.value for q in parameters for p in shapes.objects(q.object, f"{SH}path")}
+        self.components: dict[object, list[tuple[str, str, bool]]] = {}
+        for q in shapes.store.quads_for_pattern(None, ox.NamedNode(f"{SH}parameter"), None, shapes.graph):
+            for p in shapes.objects(q.object, f"{SH}path"):
+                name = re.split(r"[#/:]", p.value)[-1] if isinstance(p, ox.NamedNode) else ""
+                optional = _true(shapes.one(q.object, f"{SH}optional"))
+                self.components.setdefault(q.subject, []).append((name, p.value, optional))
+        self.custom = {path for params in self.components.values() for _, path, _ in params}
 
     def var(self, name: str = "v") -> str:
         return f"?_{name}{next(self.counter)}"
@@ -306,8 +324,8 @@ class _Compiler:
         sh = self.shapes
         preds = sh.predicates(shape)
         custom = preds & self.custom
-        if custom:
-            raise Unsupported(f"custom constraint component parameter {min(custom)}")
+        if custom and nested:
+            raise Unsupported(f"a custom constraint component (parameter {min(custom)}) in a condition")
         if nested and f"{SH}sparql" in preds:
             raise Unsupported("a SPARQL-based constraint in a shape used as a condition")
         path_term = sh.one(shape, f"{SH}path")
@@ -524,34 +542,122 @@ class _Compiler:
     def sparql(
         self, shape: object, focus_query: str, severity: ox.NamedNode, messages: dict
     ) -> Iterator[Check]:
-        """SHACL-SPARQL constraints (section 5) that may run once for all focus nodes."""
+        """SHACL-SPARQL constraints (section 5): run once for all focus nodes where that gives the
+        rows of pre-binding, else once per focus node."""
         sh = self.shapes
-        path = sh.one(shape, f"{SH}path")
         for constraint in sh.objects(shape, f"{SH}sparql"):
             if _true(sh.one(constraint, f"{SH}deactivated")):
                 continue
             select = sh.one(constraint, f"{SH}select")
             if select is None:
                 raise Unsupported(f"SPARQL constraint of {shape} without sh:select")
-            text = select.value
-            if re.search(r"\$(currentShape|shapesGraph)\b", text):
-                raise Unsupported("$currentShape or $shapesGraph in a SPARQL constraint")
-            if re.search(r"\$PATH\b", text):
-                if path is None:
-                    raise Unsupported("$PATH in a SPARQL constraint of a node shape")
-                text = re.sub(r"\$PATH\b", self.path(path), text)
-            if not joinable(text):
-                raise Unsupported("a SPARQL constraint whose rows depend on where $this is bound")
-            query = prefixes(sh, constraint) + re.sub(r"\$(\w+)", r"?\1", text)
+            text, joined = self.prebound(shape, select.value, {})
             yield Check(
                 shape,
-                path,
+                sh.one(shape, f"{SH}path"),
                 _severity(sh, constraint, severity),
                 ox.NamedNode(f"{SH}SPARQLConstraintComponent"),
                 _messages(sh, constraint) or messages,
-                query,
+                prefixes(sh, constraint) + text,
                 focus_query,
                 constraint,
+                None if joined else "select",
+            )
+
+    def prebound(self, shape: object, text: str, bindings: dict[str, str]) -> tuple[str, bool]:
+        """``text`` with $PATH, $currentShape and ``bindings`` substituted (SHACL 5.3.1, 6.2), and
+        whether it may run once for all focus nodes."""
+        found = variables(text)
+        if "shapesGraph" in found:
+            raise Unsupported("$shapesGraph in a SPARQL query")
+        bindings = dict(bindings)
+        if "currentShape" in found:
+            if not isinstance(shape, ox.NamedNode):
+                raise Unsupported("$currentShape of a blank node shape")
+            bindings["currentShape"] = str(shape)
+        if "PATH" in found:
+            path = self.shapes.one(shape, f"{SH}path")
+            if path is None:
+                raise Unsupported("$PATH in a SPARQL query of a node shape")
+            bindings["PATH"] = self.path(path)
+        substituted = prebind(text, bindings) if bindings else text
+        if substituted is None:
+            raise Unsupported("a SPARQL query whose pre-bound variables cannot be substituted")
+        return substituted, joinable(substituted)
+
+    def custom_components(
+        self, shape: object, focus: Callable[[str], str], severity: ox.NamedNode, messages: dict
+    ) -> Iterator[Check]:
+        """The custom constraint components (SHACL 6) that ``shape`` has a value for each mandatory
+        parameter of, with the validator for its kind of shape (6.2.3): sh:nodeValidator or
+        sh:propertyValidator (SELECT), else sh:validator (ASK, once per value node)."""
+        sh = self.shapes
+        preds = sh.predicates(shape)
+        path = sh.one(shape, f"{SH}path")
+        for component in sorted(self.components, key=str):
+            params = self.components[component]
+            if not preds & {p for _, p, _ in params}:
+                continue
+            mandatory = [p for _, p, optional in params if not optional]
+            if not mandatory:
+                raise Unsupported(f"constraint component {component} without a mandatory parameter")
+            if not set(mandatory) <= preds:
+                continue
+            if not isinstance(component, ox.NamedNode):
+                raise Unsupported(f"a blank node constraint component {component}")
+            bindings, terms = {}, {}
+            for name, param, _ in params:
+                if not re.fullmatch(r"\w+", name) or param.startswith(SH):
+                    raise Unsupported(f"parameter {param} of {component}")
+                found = sh.objects(shape, param)
+                if len(found) > 1:
+                    raise Unsupported(f"more than one value of parameter {param}")
+                if found:
+                    bindings[name], terms[name] = _const(found[0]), found[0]
+            kind = "nodeValidator" if path is None else "propertyValidator"
+            validator, key = sh.one(component, f"{SH}{kind}"), "select"
+            if validator is None:
+                validator, key = sh.one(component, f"{SH}validator"), "ask"
+            text = None if validator is None else sh.one(validator, f"{SH}{key}")
+            if not isinstance(text, ox.Literal):
+                raise Unsupported(f"constraint component {component} without a {key.upper()} validator")
+            query, joined = self.prebound(shape, text.value, bindings)
+            # Where pyshacl, the reference, reads a validator otherwise than SHACL 6.3, kg leaves it to
+            # pyshacl: it pre-binds $value to each value node in SELECT validators too, and gives no
+            # sh:value for an ASK validator on a property shape.
+            if path is not None and key == "ask":
+                raise Unsupported(f"an ASK validator of {component} on a property shape")
+            if path is not None and not (joined and selects_path_values(text.value)):
+                raise Unsupported(f"a property validator of {component} not of the form $this $PATH ?value")
+            if path is None and key == "select" and "value" in variables(text.value):
+                raise Unsupported(f"$value in the node validator of {component}")
+            said = _messages(sh, validator) or _messages(sh, component) or messages
+            said = {
+                lang: re.sub(
+                    r"\{[$?](\w+)\}",
+                    lambda m, terms=terms: terms[m.group(1)].value if m.group(1) in terms else m.group(0),
+                    message,
+                )
+                for lang, message in said.items()
+            }
+            if key == "ask":
+                query = ask_as_select(query)
+                if query is None:
+                    raise Unsupported(f"the ASK validator of {component} has more than a pattern")
+                values = "BIND (?this AS ?value)" if path is None else f"?this {self.path(path)} ?value ."
+                focus_query = f"SELECT DISTINCT ?this ?value WHERE {{ {focus('?this')} {values} }}"
+            else:
+                focus_query = f"SELECT DISTINCT ?this WHERE {{ {focus('?this')} }}"
+            yield Check(
+                shape,
+                path,
+                _severity(sh, shape, severity),
+                component,
+                said,
+                prefixes(sh, validator) + query,
+                focus_query,
+                None,
+                None if key == "select" and joined else key,
             )
 
     # --- top level ---------------------------------------------------------------------------
@@ -592,6 +698,7 @@ class _Compiler:
             out.append(Check(shape, result_path, severity, component, messages, query))
         focus_query = f"SELECT DISTINCT ?this WHERE {{ {focus('?this')} }}"
         out.extend(self.sparql(shape, focus_query, severity, messages))
+        out.extend(self.custom_components(shape, focus, severity, messages))
         for prop in sh.objects(shape, f"{SH}property"):
             if path is None:
                 inner = focus
@@ -754,21 +861,26 @@ def run(checks: Sequence[Check], select: Select) -> Iterator[tuple]:
 
     def one(check: Check) -> list[tuple]:
         try:
-            names, solutions = select(_with_classes(check.query, subclasses))
+            if check.per_node is not None:
+                names, table = ["this"], per_node(check, select, _with_classes(check.focus, subclasses))
+            else:
+                names, solutions = select(_with_classes(check.query, subclasses))
+                table = [dict(zip(names, sol, strict=True)) for sol in solutions]
         except Unsupported as err:
             raise Unsupported(f"{check.shape}: {err}") from None
-        table = [dict(zip(names, sol, strict=True)) for sol in solutions]
         if "this" not in names:
             raise Unsupported(f"SPARQL constraint of {check.shape} does not select $this")
-        keep = focus(check.focus) if check.focus is not None else None
+        keep = focus(check.focus) if check.focus is not None and check.per_node is None else None
         rows, seen = [], set()
         for row in table:
+            if check.focus is not None and check.constraint is None:  # a custom component (6.3)
+                row = {k: v for k, v in row.items() if k in ("this", "path", "value")}
             key = tuple(sorted((k, str(v)) for k, v in row.items() if v is not None))
             if row["this"] is None or (keep is not None and row["this"] not in keep) or key in seen:
                 continue
             seen.add(key)
             value = row.get("value")
-            if value is None and check.constraint is not None:
+            if value is None and (check.constraint is not None or check.per_node == "select"):
                 value = row["this"]  # SHACL 5.3.2: without ?value, the focus node
             rows.append((check, row["this"], row.get("path") or check.path, value))
         if bar is not None:
@@ -778,3 +890,38 @@ def run(checks: Sequence[Check], select: Select) -> Iterator[tuple]:
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         for rows in pool.map(one, checks):
             yield from rows
+
+
+def _term(node: object) -> str:
+    """A focus or value node as a SPARQL constant; a blank node cannot be one (it would be a variable)."""
+    if not isinstance(node, ox.NamedNode | ox.Literal):
+        raise Unsupported(f"pre-binding a blank node {node} in a SPARQL query")
+    return str(node)
+
+
+def per_node(check: Check, select: Select, focus: str) -> list[dict]:
+    """The rows of a check that runs once per focus node (``per_node`` "select") or value node ("ask":
+    its query is an ASK written as a SELECT of one row where true), its variables pre-bound by
+    substitution (SHACL 5.3.1 and 6.2.3)."""
+    rows = []
+    names, found = select(focus)
+    for node in found:
+        row = dict(zip(names, node, strict=True))
+        this, value = row["this"], row.get("value")
+        bindings = {"this": _term(this)}
+        if check.per_node == "ask":
+            bindings["value"] = _term(value)
+        text = prebind(check.query, bindings)
+        if text is None:
+            raise Unsupported(
+                f"a SPARQL query of {check.shape} whose pre-bound variables cannot be substituted"
+            )
+        columns, answer = select(text)
+        if check.per_node == "ask":
+            if not answer:
+                rows.append({"this": this, "value": value})
+            continue
+        for sol in answer:
+            cells = dict(zip(columns, sol, strict=True))
+            rows.append({**{n: cells[n] for n in ("value", "path") if n in cells}, "this": this})
+    return rows
