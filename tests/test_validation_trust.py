@@ -8,6 +8,7 @@ written (Oxigraph rewrites "7"^^xsd:int to xsd:integer on its own, oxigraph issu
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -229,3 +230,88 @@ def test_datatype_on_derived_types_agrees_with_pyshacl(tmp_path: Path, datatype:
     fast, reference = (_report(tmp_path, data, shapes, e) for e in ENGINES)
     assert sorted(f.value for f in fast.findings) == sorted(f.value for f in reference.findings)
     assert len(reference.findings) > 0
+
+
+def _query(tmp_path: Path, data: Path, query: str, fmt: str) -> str:
+    rq = _write(tmp_path, "q.rq", query)
+    run = _cli("query", str(rq), "--data", str(data), "--format", fmt, "--no-infer")
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def _as_written() -> set[tuple[str, str]]:
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    return {(lex, xsd + dt) for lex, dt in (lit.strip('"').split('"^^xsd:') for lit in LITERALS)}
+
+
+def test_query_results_carry_literals_as_written(tmp_path: Path) -> None:
+    """SELECT and CONSTRUCT give back the literal the user wrote, not Oxigraph's stored form."""
+    data = _write(tmp_path, "lit.ttl", HEAD + "ex:a ex:v " + ", ".join(LITERALS) + " .")
+    select = json.loads(_query(tmp_path, data, "SELECT ?v WHERE { <http://example.org/a> ?p ?v }", "json"))
+    cells = {(b["v"]["value"], b["v"]["datatype"]) for b in select["results"]["bindings"]}
+    assert cells == _as_written()
+    construct = _query(tmp_path, data, "CONSTRUCT { ?s ?p ?v } WHERE { ?s ?p ?v }", "nt")
+    objects = {
+        line.split(" ", 2)[2] for line in construct.splitlines() if line.startswith("<http://example.org/a>")
+    }
+    assert objects == {f'"{lex}"^^<{dt}> .' for lex, dt in _as_written()}
+
+
+def test_computed_values_keep_their_own_form(tmp_path: Path) -> None:
+    """A value the query computes (AS, aggregates) or writes itself is not a term of the graph:
+    COUNT = 10 stays "10"^^xsd:integer though the data wrote "010"^^xsd:long."""
+    data = _write(tmp_path, "lit.ttl", HEAD + 'ex:a ex:v "010"^^xsd:long .')
+    query = "SELECT ?v (?v AS ?w) WHERE { ?s <http://example.org/v> ?v }"
+    [row] = json.loads(_query(tmp_path, data, query, "json"))["results"]["bindings"]
+    assert (row["v"]["value"], row["w"]["value"]) == ("010", "10")
+    query = 'CONSTRUCT { ?s <http://example.org/w> 10 } WHERE { ?s ?p "10"^^xsd:integer }'
+    text = _query(tmp_path, data, "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n" + query, "nt")
+    assert '"10"^^<http://www.w3.org/2001/XMLSchema#integer>' in text
+
+
+def test_a_literal_written_in_both_forms_is_kept_twice(tmp_path: Path) -> None:
+    """ "7"^^xsd:integer beside "7"^^xsd:int: export keeps both triples; a query cannot tell which
+    one the store's single term stands for, so it gives the stored form."""
+    data = _write(tmp_path, "both.ttl", HEAD + 'ex:a ex:v "7"^^xsd:integer, "7"^^xsd:int .')
+    run = _cli("export", "--data", str(data), "--format", "nt")
+    assert run.returncode == 0, run.stderr
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    lines = {line for line in run.stdout.splitlines() if line.startswith("<http://example.org/a>")}
+    assert lines == {
+        f'<http://example.org/a> <http://example.org/v> "7"^^<{xsd}{t}> .' for t in ("int", "integer")
+    }
+    select = json.loads(_query(tmp_path, data, "SELECT ?v WHERE { ?s <http://example.org/v> ?v }", "json"))
+    assert [b["v"]["datatype"] for b in select["results"]["bindings"]] == [xsd + "integer"]
+
+
+@pytest.mark.parametrize(
+    ("query", "assigned", "constants", "paths"),
+    [
+        ("SELECT ?v WHERE { ?s ?p ?v }", set(), False, False),
+        (
+            "SELECT (?v AS ?w) WHERE { ?s ?p ?v BIND (1 AS ?x) VALUES (?y ?z) { (1 2) } }",
+            {"w", "x", "y", "z"},
+            False,
+            False,
+        ),
+        ('SELECT * WHERE { ?s ?p "AS ?no" } # VALUES ?no', set(), False, False),
+        ("CONSTRUCT { ?s ?p 10 } WHERE { ?s ?p ?o }", set(), True, False),
+        ('CONSTRUCT { ?s ?p "x" . } WHERE { ?s ?p ?o }', set(), True, False),
+        ("CONSTRUCT { ?s ?p ?o . } WHERE { ?s ?p ?o FILTER (?o > 10) }", set(), False, False),
+        ("CONSTRUCT WHERE { ?s ?p 10 }", set(), False, False),
+        ("SELECT (COUNT(*) AS ?n) WHERE { ?s <p>* ?o }", {"n"}, False, True),
+        ("SELECT * WHERE { ?s ex:p? ?o }", set(), False, True),
+        ("SELECT * WHERE { ?s (ex:p/ex:q)* ?o }", set(), False, True),
+        ("SELECT * WHERE { ?s ?p ?o FILTER (?o * 2 > 3) }", set(), False, False),
+    ],
+)
+def test_which_answer_terms_come_from_the_graph(
+    query: str, assigned: set, constants: bool, paths: bool
+) -> None:
+    """The reading of a query that decides where a literal may be given back as written."""
+    from kg.core.sparql_text import assigned_variables, template_constants, tokens, zero_length_paths
+
+    toks = tokens(query)
+    assert assigned_variables(toks) == assigned
+    assert template_constants(toks) is constants
+    assert zero_length_paths(toks) is paths

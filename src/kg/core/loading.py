@@ -32,8 +32,11 @@ class Exact:
 
     def __init__(self) -> None:
         self.table: dict[ox.Quad, list[ox.Quad]] = {}
+        self.forms: dict[ox.Literal, set[ox.Literal]] = {}  # stored literal -> the forms written
+        self.graphs: set[ox.NamedNode] = set()  # the graphs loaded through this table
         self._canonical: dict[ox.Literal, ox.Literal] = {}
         self._scratch = ox.Store()
+        self._written: dict[ox.Literal, ox.Literal] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.table)
@@ -58,8 +61,12 @@ class Exact:
             self._canonical[literal] = found
         return found
 
-    def note(self, quads: list[ox.Quad]) -> list[ox.Quad]:
-        """Record the quads of ``quads`` that the store would rewrite; return ``quads``."""
+    def note(self, quads: list[ox.Quad], store: ox.Store | None = None) -> list[ox.Quad]:
+        """Record the quads of ``quads`` that the store would rewrite; return ``quads``.
+
+        A quad written in the stored form as well (``"7"^^xsd:integer`` beside ``"7"^^xsd:int``, in
+        ``quads`` or already in ``store``) stays in the table's list too, so that neither is lost.
+        """
         for quad in quads:
             obj = quad.object
             if (
@@ -70,10 +77,38 @@ class Exact:
                 stored = self.stored(obj)
                 if stored != obj:
                     key = ox.Quad(quad.subject, quad.predicate, stored, quad.graph_name)
-                    written = self.table.setdefault(key, [])
+                    written = self.table.get(key)
+                    if written is None:
+                        written = self.table[key] = [key] if store is not None and key in store else []
                     if quad not in written:
                         written.append(quad)
+                    self.forms.setdefault(stored, set()).add(obj)
+                    self._written = None
+        if self.table:
+            for quad in quads:
+                written = self.table.get(quad)
+                if written is not None and quad not in written:
+                    written.append(quad)
         return quads
+
+    def written(self, store: ox.Store) -> dict[ox.Literal, ox.Literal]:
+        """Stored literal -> the one form it was written in, for each literal the store rewrote that
+        was written in that one form only: never in another, and never as stored in a loaded graph.
+        A term of a query answer that is such a literal can only have come from those writings."""
+        if self._written is None:
+            found = {}
+            for stored, forms in self.forms.items():
+                if len(forms) != 1:
+                    continue
+                native = any(
+                    quad not in self.table or quad in self.table[quad]
+                    for graph in self.graphs
+                    for quad in store.quads_for_pattern(None, None, stored, graph)
+                )
+                if not native:
+                    (found[stored],) = forms
+            self._written = found
+        return self._written
 
     def quads(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
         """``quads`` from the store, with each rewritten literal as it was written."""
@@ -130,6 +165,7 @@ def load_files(
     removed again if a later file fails.
     """
     exact = Exact() if exact is None else exact
+    exact.graphs.add(graph)
     fresh = not store.contains_named_graph(graph)
     try:
         for path in paths:
@@ -208,7 +244,7 @@ def _load_file(store: ox.Store, path: Path, graph: ox.NamedNode, base: str | Non
             quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed]
         else:
             quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in parsed]
-        store.extend(exact.note(quads))
+        store.extend(exact.note(quads, store))
     except SyntaxError as err:
         line = f":{err.lineno}" if err.lineno else ""
         reason = str(err).split(" (", 1)[0]

@@ -9,6 +9,7 @@ to find tokens outside strings, IRIs and comments, their bracket depth, and the 
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -181,3 +182,69 @@ def on_big_stack(work: Callable[[], T]) -> T:
 def has_dataset(toks: list[Token]) -> bool:
     """Whether the query names its own dataset with FROM or FROM NAMED (section 13.2)."""
     return any(t.kind == "word" and t.depth == 0 and t.text.upper() == "FROM" for t in toks)
+
+
+VARIABLE = re.compile(r"[?$](\w+)")  # a variable (section 19.8: VAR1, VAR2), its name
+
+
+def assigned_variables(toks: list[Token]) -> set[str]:
+    """The variables a query gives values of its own: ``AS ?v`` (BIND, SELECT expressions; sections
+    10.1 and 18.2.4.1) and the variables of VALUES blocks (section 10.2). Every other variable of a
+    solution is bound by matching the graph, so its terms are terms of the graph."""
+    found: set[str] = set()
+    for i, t in enumerate(toks):
+        word = t.text.upper() if t.kind == "word" else ""
+        if word == "AS" and i + 1 < len(toks):
+            found |= {m.group(1) for m in VARIABLE.finditer(toks[i + 1].text) if toks[i + 1].kind == "word"}
+        elif word == "VALUES":
+            for u in toks[i + 1 :]:
+                if u.kind == "punct" and u.text == "{":
+                    break
+                if u.kind == "word":
+                    found |= {m.group(1) for m in VARIABLE.finditer(u.text)}
+    return found
+
+
+def template_constants(toks: list[Token]) -> bool:
+    """Whether a CONSTRUCT template (section 16.2) writes a literal of its own (a string, number or
+    boolean), or its variables include one the query assigns: a triple it makes may then hold a
+    literal that is not a term of the graph."""
+    start = next(
+        (
+            i
+            for i, t in enumerate(toks)
+            if t.kind == "word" and t.depth == 0 and t.text.upper() == "CONSTRUCT"
+        ),
+        None,
+    )
+    if start is None or start + 1 >= len(toks) or toks[start + 1].text != "{":
+        return False  # CONSTRUCT WHERE: the template is the pattern, matched against the graph
+    assigned = assigned_variables(toks)
+    for t in toks[start + 2 :]:
+        if t.kind == "punct" and t.text == "}" and t.depth == 0:
+            return False
+        if t.kind == "string" or (t.kind == "word" and re.match(r"[+-]?\.?\d", t.text)):
+            return True
+        if t.kind == "word" and t.text.lower() in ("true", "false"):
+            return True
+        if t.kind == "word" and any(m.group(1) in assigned for m in VARIABLE.finditer(t.text)):
+            return True
+    return False
+
+
+def zero_length_paths(toks: list[Token]) -> bool:
+    """Whether a query may use a ``*`` or ``?`` property path (section 9.1): those also match a
+    term the query itself writes (zero steps), so a solution may hold a term not in the graph.
+    Conservative: any ``*`` after an IRI, a name or ``)`` counts, and any word with ``?`` inside."""
+    for before, t in itertools.pairwise(toks):
+        name = (
+            before.kind == "word"
+            and not VARIABLE.match(before.text)
+            and before.text.upper() not in _STAR_AFTER
+        )
+        if t.kind == "punct" and t.text == "*" and (before.kind == "iri" or before.text == ")" or name):
+            return True
+    return any(t.kind == "word" and (t.text == "?" or "?" in t.text[1:]) for t in toks)
+
+
+_STAR_AFTER = {"SELECT", "DISTINCT", "REDUCED"}

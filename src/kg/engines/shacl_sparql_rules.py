@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from kg.core.sparql_text import Token, declared_prefixes, tokens
+from kg.core.sparql_text import VARIABLE, Token, declared_prefixes, tokens
 
 __all__ = [
     "ask_as_select",
@@ -37,7 +37,6 @@ __all__ = [
     "variables",
 ]
 
-_VARIABLE = re.compile(r"[?$](\w+)")
 _AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "GRAPH"}
 _MODIFIERS = {"GROUP", "ORDER", "HAVING", "LIMIT", "OFFSET"}
 
@@ -50,7 +49,7 @@ def _variable(tok: Token) -> str | None:
     """The name of the variable a word token starts with (``?x`` or ``$x``; ``?x.`` ends a triple)."""
     if tok.kind != "word":
         return None
-    found = _VARIABLE.match(tok.text)
+    found = VARIABLE.match(tok.text)
     return found.group(1) if found else None
 
 
@@ -127,7 +126,7 @@ def joinable(query: str) -> bool:
         if _word(tok, *_AGGREGATES) or (_word(tok, "BOUND") and i + 1 < len(toks) and _is(toks[i + 1], "(")):
             return False
     for tok in body:
-        path = tok.kind == "word" and "?" in tok.text and not _VARIABLE.fullmatch(tok.text.rstrip("."))
+        path = tok.kind == "word" and "?" in tok.text and not VARIABLE.fullmatch(tok.text.rstrip("."))
         if path or _is(tok, "*"):
             return False  # zero-length paths (p*, p?) also match nodes that are not in the graph
     for a, b in _calls(body, {"BIND"}):
@@ -165,7 +164,7 @@ def prebind(query: str, values: dict[str, str]) -> str | None:
             modifiers = {d for d in modifiers if d <= tok.depth}
         name = _variable(tok)
         inner = tok.kind == "word" and name not in values
-        if inner and any(m.group(1) in values for m in _VARIABLE.finditer(tok.text)):
+        if inner and any(m.group(1) in values for m in VARIABLE.finditer(tok.text)):
             return None  # ex:p?this: a variable inside a word token
         if name not in values:
             i += 1
@@ -217,7 +216,7 @@ def selects_path_values(query: str) -> bool:
 
 def variables(query: str) -> set[str]:
     """The names of the variables ``query`` mentions (``?x`` and ``$x`` are the same variable)."""
-    return {m.group(1) for t in tokens(query) if t.kind == "word" for m in _VARIABLE.finditer(t.text)}
+    return {m.group(1) for t in tokens(query) if t.kind == "word" for m in VARIABLE.finditer(t.text)}
 
 
 def prefixes_used(query: str) -> set[str]:

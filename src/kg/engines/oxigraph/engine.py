@@ -13,6 +13,7 @@ from kg.core.loading import Exact, load_files
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.report import ValidationReport
 from kg.core.results import Result
+from kg.core.sparql_text import assigned_variables, template_constants, tokens, zero_length_paths
 from kg.engines.base import bounded
 from kg.engines.oxigraph import inference
 from kg.engines.validation import validate_compiled
@@ -90,13 +91,37 @@ class OxigraphEngine:
                 names = [v.value for v in answer.variables]
                 # unbound -> None; tuple() is twice as fast as indexing each cell
                 rows, cut = bounded(map(tuple, answer), limit, timeout)
-                return Result("SELECT", names, rows, truncated=cut)
+                return Result("SELECT", names, self._as_written(text, rows, names), truncated=cut)
             triples, cut = bounded(answer, limit, timeout)
-            return Result("CONSTRUCT", triples=triples, truncated=cut)
+            return Result("CONSTRUCT", triples=self._as_written(text, triples), truncated=cut)
         except QueryTimeout as err:
             late = str(err)
         del answer
         raise QueryTimeout(late)
+
+    def _as_written(self, text: str, found: list, names: list[str] | None = None) -> list:
+        """Rows (``names`` given) or triples of an answer, with each literal the store rewrote given
+        back as written (:meth:`kg.core.loading.Exact.written`) where the term can only have come from
+        the graph: a variable the query does not assign itself (AS, VALUES), no zero-length path
+        (which can give back a term of the query), and no literal written in a CONSTRUCT template."""
+        written = self.exact.written(self.store) if self.exact else {}
+        if not written or not found:
+            return found
+        toks = tokens(text)
+        if zero_length_paths(toks):
+            return found
+        if names is None:
+            if template_constants(toks):
+                return found
+            return [
+                ox.Triple(t.subject, t.predicate, written.get(t.object, t.object))
+                if type(t.object) is ox.Literal
+                else t
+                for t in found
+            ]
+        assigned = assigned_variables(toks)
+        columns = {i for i, name in enumerate(names) if name not in assigned}
+        return [tuple(written.get(c, c) if i in columns else c for i, c in enumerate(row)) for row in found]
 
     def validate(self, shapes: Sequence[Path] | None = None) -> ValidationReport:
         """SHACL compiled to SPARQL on the store; pyshacl for shapes the compiler declines."""
