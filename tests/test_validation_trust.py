@@ -28,6 +28,7 @@ HEAD = """@prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 """
 SH = "http://www.w3.org/ns/shacl#"
+EX = "http://example.org/"
 
 
 class Listener:
@@ -189,6 +190,47 @@ def test_base_option_overrides_the_file_iri(tmp_path: Path) -> None:
     run = _cli("export", "--data", str(data), "--format", "nt", "--base", "http://example.org/doc")
     assert run.returncode == 0, run.stderr
     assert "<http://example.org/doc#x> <http://example.org/self> <http://example.org/doc> ." in run.stdout
+
+
+@pytest.mark.parametrize("base", [None, "http://example.org/doc"])
+def test_diff_resolves_relative_iris(tmp_path: Path, base: str | None) -> None:
+    """kg diff reads relative IRIs against each file's IRI (two files: two documents, so their <#x>
+    differ), or against --base for both (the same <#x>: no change)."""
+    old = _write(tmp_path, "old.ttl", HEAD + "<#x> ex:p 1 .")
+    new = _write(tmp_path, "new.ttl", HEAD + "<#x> ex:p 1 .")
+    run = _cli("diff", str(old), str(new), *(["--base", base] if base else []))
+    if base:
+        assert run.returncode == 0, run.stderr + run.stdout
+    else:
+        assert run.returncode == 1, run.stderr
+        assert old.resolve().as_uri() + "#x" in run.stdout or "old.ttl#x" in run.stdout
+
+
+def test_fmt_base_resolves_relative_iris_and_refuses_them_without(tmp_path: Path) -> None:
+    path = _write(tmp_path, "doc.ttl", HEAD + "<#x> ex:self <> .\n")
+    run = _cli("fmt", str(path))
+    assert run.returncode == 2 and "--base" in run.stderr and run.stderr.count("\n") == 1, run.stderr
+    run = _cli("fmt", str(path), "--base", "http://example.org/doc")
+    assert run.returncode == 0, run.stderr
+    graph = rdflib.Graph().parse(path, format="turtle")
+    assert set(graph) == {
+        (
+            rdflib.URIRef("http://example.org/doc#x"),
+            rdflib.URIRef(EX + "self"),
+            rdflib.URIRef("http://example.org/doc"),
+        )
+    }
+
+
+def test_serve_base_resolves_relative_iris(tmp_path: Path) -> None:
+    from serving import kg_serve, sparql_get
+
+    data = _write(tmp_path, "doc.ttl", HEAD + "<#x> ex:self <> .")
+    with kg_serve("--data", str(data), "--base", "http://example.org/doc", "--workers", "1") as url:
+        status, _, body = sparql_get(url, "SELECT ?s ?o WHERE { ?s <http://example.org/self> ?o }")
+    assert status == 200, body
+    [row] = json.loads(body)["results"]["bindings"]
+    assert (row["s"]["value"], row["o"]["value"]) == ("http://example.org/doc#x", "http://example.org/doc")
 
 
 # --- literals as written --------------------------------------------------------------------------

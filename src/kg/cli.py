@@ -264,6 +264,12 @@ def _parser() -> argparse.ArgumentParser:
     p = verb("diff", "what changed between two graphs (exit 1 if they differ, as diff does)", out)
     p.add_argument("old", metavar="OLD", help="file, folder or REV:PATH")
     p.add_argument("new", metavar="NEW", help="file, folder or REV:PATH")
+    p.add_argument(
+        "--base",
+        metavar="IRI",
+        help="resolve relative IRIs in both graphs against IRI (default: each file's own file:// IRI; "
+        "for REV:PATH, the IRI of PATH in the working tree)",
+    )
     p.add_argument("--format", choices=DIFF_FORMATS, default="text")
 
     p = verb("import", "add or update initiatives from a spreadsheet (CSV), validated first")
@@ -370,6 +376,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = verb("fmt", "write Turtle files in canonical form (default: ontology/ and data/)")
     p.add_argument("files", nargs="*", metavar="FILE", type=Path)
+    p.add_argument(
+        "--base",
+        metavar="IRI",
+        help="resolve relative IRIs against IRI and write them in full (default: relative IRIs are "
+        "refused, as the written file would name this machine's file:// path)",
+    )
     p.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 if any file is not in canonical form"
     )
@@ -612,7 +624,7 @@ def _export(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from kg.steward.diff import diff, read
 
-    result = diff(read(args.old), read(args.new))
+    result = diff(read(args.old, args.base), read(args.new, args.base))
     _write((result.text() if args.format == "text" else result.turtle()).encode(), args.output)
     return EXIT_NONCONFORMING if result else EXIT_OK
 
@@ -734,6 +746,7 @@ def _serve(args: argparse.Namespace) -> int:
             allow_service=args.allow_service,
             cors_origin=args.cors_origin,
             named_graphs=named,
+            base=args.base,
         )
     except OSError as err:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
@@ -753,7 +766,7 @@ def _synth(args: argparse.Namespace) -> int:
 def _fmt(args: argparse.Namespace) -> int:
     from kg.steward.fmt import fmt
 
-    changed = fmt(args.files, check=args.check)
+    changed = fmt(args.files, check=args.check, base=args.base)
     for path in changed:
         print(f"{'would reformat' if args.check else 'reformatted'} {path}", file=sys.stderr)
     if args.check and changed:

@@ -286,10 +286,11 @@ def _points_out(t: ox.Triple) -> bool:
     return t.predicate.value in (RDFS + "subClassOf", OWL + "equivalentClass")
 
 
-def format_text(text: str) -> str:
-    """Reformat a Turtle text canonically, keeping its opening comments and extra prefixes.
+def format_text(text: str, base: str | None = None) -> str:
+    """Reformat a Turtle text canonically, keeping its opening comments and extra prefixes; relative
+    IRIs resolve against ``base``.
 
     Raises SyntaxError (from Oxigraph, with the line) when the text is not valid Turtle.
     """
-    triples = [q.triple for q in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE)]
+    triples = [q.triple for q in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, base_iri=base)]
     return serialize(triples, header=header_comment(text), prefixes=declared_prefixes(text))

@@ -24,3 +24,4 @@ class Settings:
     max_rows: int = 10000
     memory_cap: int = 1024 * 1024 * 1024  # bytes above the worker's size when forked
     allow_service: tuple[str, ...] = ()
+    base: str | None = None  # relative IRIs in the files resolve against it (default: each file's IRI)

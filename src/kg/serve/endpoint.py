@@ -57,10 +57,10 @@ class Handler:
 
     @classmethod
     def load(cls, settings: Settings) -> Handler:
-        graph = KnowledgeGraph.load(list(settings.data) if settings.data else None)
+        graph = KnowledgeGraph.load(list(settings.data) if settings.data else None, base=settings.base)
         graph.infer()
         for iri, path in settings.named_graphs:
-            graph.engine.load([Path(path)], iri)
+            graph.engine.load([Path(path)], iri, settings.base)
         handler = cls(graph, settings)
         preload(handler)
         return handler

@@ -450,8 +450,10 @@ def serve(
     allow_service: list[str] | None = None,
     cors_origin: str = "*",
     named_graphs: list[tuple[str, str]] | None = None,
+    base: str | None = None,
 ) -> None:
-    """Run the server until interrupted (``memory_cap`` in MB per query worker)."""
+    """Run the server until interrupted (``memory_cap`` in MB per query worker); relative IRIs in the
+    files resolve against ``base``, or each file's own IRI."""
     import asyncio
 
     import uvicorn
@@ -462,6 +464,7 @@ def serve(
         max_rows=max_rows,
         memory_cap=memory_cap * 1024 * 1024,
         allow_service=tuple(allow_service or ()),
+        base=base,
     )
     pool = Pool(settings, workers=workers, timeout=timeout, queue=queue)
     app = App(pool, Limits(max_request_size, settings.allow_service, cors_origin))

@@ -15,17 +15,17 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.core.errors import InputError
-from kg.core.loading import FORMATS, rdf_format
+from kg.core.loading import FORMATS, base_iri, rdf_format
 from kg.core.namespaces import DEF, PROV, RDF_TYPE, SKOS, shorten
 from kg.core.turtle import canonical_blank_nodes, serialize
 
 DIFF_FORMATS = ("text", "turtle")  # Diff.text(), Diff.turtle()
 
 
-def _parse(data: bytes, name: str) -> list[ox.Triple]:
+def _parse(data: bytes, name: str, base: str) -> list[ox.Triple]:
     fmt = rdf_format(Path(name))
     try:
-        return [q.triple for q in ox.parse(data, format=fmt)]
+        return [q.triple for q in ox.parse(data, format=fmt, base_iri=base)]
     except SyntaxError as err:
         raise InputError(f"{name}:{err.lineno}: invalid {fmt.name}: {str(err).split(' (', 1)[0]}") from None
 
@@ -40,14 +40,16 @@ def _git(*args: str) -> bytes:
     return done.stdout
 
 
-def read(operand: str) -> list[ox.Triple]:
-    """The triples of a file, a folder, or ``REV:PATH`` in git."""
+def read(operand: str, base: str | None = None) -> list[ox.Triple]:
+    """The triples of a file, a folder, or ``REV:PATH`` in git. Relative IRIs resolve against ``base``,
+    or each file's own IRI (for ``REV:PATH``, the IRI the file has in the working tree, so that an old
+    and a new version of one file read alike)."""
     path = Path(operand)
     if path.is_file():
-        return _parse(path.read_bytes(), str(path))
+        return _parse(path.read_bytes(), str(path), base_iri(path, base))
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in FORMATS)
-        return [t for p in files for t in _parse(p.read_bytes(), str(p))]
+        return [t for p in files for t in _parse(p.read_bytes(), str(p), base_iri(p, base))]
     rev, sep, inner = operand.partition(":")
     if not sep or not rev:
         raise InputError(f"{operand}: no such file or folder (a git revision is written REV:PATH)")
@@ -55,7 +57,9 @@ def read(operand: str) -> list[ox.Triple]:
     names = [n for n in names if Path(n).suffix.lower() in FORMATS]
     if not names:
         raise InputError(f"{operand}: no RDF files at that path in revision {rev}")
-    return [t for n in names for t in _parse(_git("show", f"{rev}:{n}"), f"{rev}:{n}")]
+    return [
+        t for n in names for t in _parse(_git("show", f"{rev}:./{n}"), f"{rev}:{n}", base_iri(Path(n), base))
+    ]
 
 
 @dataclass
