@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable, Iterable
 
 from kg.core.sparql_text import VARIABLE, Token, declared_prefixes, tokens
 
@@ -31,6 +32,7 @@ __all__ = [
     "declared_prefixes",
     "joinable",
     "prebind",
+    "prebinder",
     "prefixes_used",
     "rejected",
     "selects_path_values",
@@ -140,11 +142,19 @@ def prebind(query: str, values: dict[str, str]) -> str | None:
     """``query`` with each variable of ``values`` pre-bound to the SPARQL term given (SHACL, Appendix
     "Pre-binding of variables": every occurrence takes the value). A variable a SELECT clause
     projects becomes ``(term AS ?_kg_{name}N)`` (the caller knows the value), and ``bound(?v)``
-    becomes ``true``.
+    becomes ``(true)``.
 
     None where the substitution would not be SPARQL, or not exact: the variable in a solution modifier
     (GROUP BY, ORDER BY, ...) or inside a longer word token.
     """
+    binder = prebinder(query, values)
+    return None if binder is None else binder(values)
+
+
+def prebinder(query: str, names: Iterable[str]) -> Callable[[dict[str, str]], str] | None:
+    """:func:`prebind` for the variables ``names``, read once: a function of their values (for a
+    query run once per focus node), or None where :func:`prebind` gives None."""
+    names = set(names)
     toks = tokens(query)
     projected = {
         t.start
@@ -153,7 +163,8 @@ def prebind(query: str, values: dict[str, str]) -> str | None:
         for t in _projection(toks, i)
         if t.depth == s.depth
     }
-    out, at, counter = [], 0, itertools.count()
+    parts: list[str | tuple[str, str, str]] = []  # text, or (variable, "(" + AS name or "", rest)
+    at, counter = 0, itertools.count()
     modifiers: set[int] = set()  # depths at which a solution modifier has begun
     i = 0
     while i < len(toks):
@@ -163,10 +174,10 @@ def prebind(query: str, values: dict[str, str]) -> str | None:
         elif _is(tok, "}"):
             modifiers = {d for d in modifiers if d <= tok.depth}
         name = _variable(tok)
-        inner = tok.kind == "word" and name not in values
-        if inner and any(m.group(1) in values for m in VARIABLE.finditer(tok.text)):
+        inner = tok.kind == "word" and name not in names
+        if inner and any(m.group(1) in names for m in VARIABLE.finditer(tok.text)):
             return None  # ex:p?this: a variable inside a word token
-        if name not in values:
+        if name not in names:
             i += 1
             continue
         if modifiers:
@@ -174,18 +185,27 @@ def prebind(query: str, values: dict[str, str]) -> str | None:
         rest = tok.text[1 + len(name) :]
         bound = i >= 2 and _word(toks[i - 2], "BOUND") and _is(toks[i - 1], "(")
         if bound and not rest and i + 1 < len(toks) and _is(toks[i + 1], ")"):
-            out.append(query[at : toks[i - 2].start] + "(true)")
+            parts.append(query[at : toks[i - 2].start] + "(true)")
             at = toks[i + 1].start + 1
             i += 2
             continue
-        term = values[name]
-        if tok.start in projected:
-            term = f"({term} AS ?_kg_{name}{next(counter)})"
-        out.append(query[at : tok.start] + term + (" " + rest if rest else ""))
+        alias = f"?_kg_{name}{next(counter)}" if tok.start in projected else ""
+        parts += [query[at : tok.start], (name, alias, " " + rest if rest else "")]
         at = tok.start + len(tok.text)
         i += 1
-    out.append(query[at:])
-    return "".join(out)
+    parts.append(query[at:])
+
+    def bind(values: dict[str, str]) -> str:
+        out = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                name, alias, rest = part
+                out.append((f"({values[name]} AS {alias})" if alias else values[name]) + rest)
+        return "".join(out)
+
+    return bind
 
 
 def ask_as_select(query: str) -> str | None:

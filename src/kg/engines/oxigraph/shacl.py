@@ -44,6 +44,7 @@ from kg.engines.shacl_sparql_rules import (
     ask_as_select,
     joinable,
     prebind,
+    prebinder,
     selects_path_values,
     variables,
 )
@@ -904,6 +905,9 @@ def per_node(check: Check, select: Select, focus: str) -> list[dict]:
     its query is an ASK written as a SELECT of one row where true), its variables pre-bound by
     substitution (SHACL 5.3.1 and 6.2.3)."""
     rows = []
+    bind = prebinder(check.query, ("this", "value") if check.per_node == "ask" else ("this",))
+    if bind is None:
+        raise Unsupported(f"a SPARQL query of {check.shape} whose pre-bound variables cannot be substituted")
     names, found = select(focus)
     for node in found:
         row = dict(zip(names, node, strict=True))
@@ -911,11 +915,7 @@ def per_node(check: Check, select: Select, focus: str) -> list[dict]:
         bindings = {"this": _term(this)}
         if check.per_node == "ask":
             bindings["value"] = _term(value)
-        text = prebind(check.query, bindings)
-        if text is None:
-            raise Unsupported(
-                f"a SPARQL query of {check.shape} whose pre-bound variables cannot be substituted"
-            )
+        text = bind(bindings)
         columns, answer = select(text)
         if check.per_node == "ask":
             if not answer:
