@@ -43,6 +43,19 @@ def _validate(tmp_path: Path, data: str, shapes: str, engine: str) -> object:
     return kg.load([tmp_path / "data.ttl"], engine=engine).validate([tmp_path / "shapes.ttl"], engine=engine)
 
 
+def _declined(tmp_path: Path, data: str, shapes: str, why: str, blank: bool = False) -> None:
+    """The compiled engine hands ex:S to pyshacl (the reason names ``why``); the default engine then
+    gives the reference's one finding (with ``blank``, about a blank node: labels differ per load)."""
+    fast, reference = (_validate(tmp_path, data, shapes, e) for e in ENGINES)
+    assert why in fast.declined[f"{EX}S"]
+    drop = (0, 2) if blank else ()  # focus node and value
+    found, expected = (
+        [tuple(x for i, x in enumerate(r) if i not in drop) for r in _results(report)]
+        for report in (fast, reference)
+    )
+    assert found == expected and len(fast.findings) == 1
+
+
 def _results(report: object) -> list[tuple]:
     return sorted((f.focus, f.path, f.value, f.shape, f.message.get("en")) for f in report.findings)
 
@@ -87,9 +100,7 @@ def test_ask_validator_on_a_property_shape_is_left_to_pyshacl(tmp_path: Path) ->
     shapes = MIN_LENGTH + (
         "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property ex:P . ex:P sh:path ex:name ; ex:min 4 ."
     )
-    fast, reference = (_validate(tmp_path, data, shapes, e) for e in ENGINES)
-    assert "ASK validator" in fast.declined[f"{EX}S"]
-    assert _results(fast) == _results(reference) and len(fast.findings) == 1
+    _declined(tmp_path, data, shapes, "ASK validator")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -115,9 +126,7 @@ def test_blank_focus_nodes_are_handed_to_pyshacl(tmp_path: Path) -> None:
         "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ sh:prefixes ex: ; "
         'sh:select "SELECT $this WHERE { FILTER NOT EXISTS { $this ex:p ?o } }" ] .'
     )
-    fast, reference = (_validate(tmp_path, data, shapes, e) for e in ENGINES)
-    assert fast.declined and f"{EX}S" in fast.declined
-    assert len(fast.findings) == len(reference.findings) == 1
+    _declined(tmp_path, data, shapes, "blank node", blank=True)
 
 
 def test_component_inside_a_condition_is_declined(tmp_path: Path) -> None:
@@ -125,6 +134,4 @@ def test_component_inside_a_condition_is_declined(tmp_path: Path) -> None:
     shapes = MIN_LENGTH + (
         "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:not [ sh:property [ sh:path ex:name ; ex:min 1 ] ] ."
     )
-    fast, reference = (_validate(tmp_path, data, shapes, e) for e in ENGINES)
-    assert "condition" in fast.declined[f"{EX}S"]
-    assert _results(fast) == _results(reference) and len(fast.findings) == 1
+    _declined(tmp_path, data, shapes, "condition")
