@@ -6,7 +6,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kg.engines.shacl_sparql_rules import joinable, prebind, prefixes_used, rejected
+from kg.core.sparql_text import prefixes_used, tokens
+from kg.engines.shacl_sparql_rules import joinable, prebind, rejected
 
 PREBOUND = {"this", "shapesGraph", "currentShape", "PATH"}
 
@@ -92,7 +93,7 @@ def test_prebind_leaves_strings_and_other_variables() -> None:
 
 def test_prefixes_used_ignores_strings_iris_and_declarations() -> None:
     query = 'PREFIX ex: <http://e/> SELECT $this WHERE { $this ex:p "no:thing" ; <a:b> ?o ; :q xsd:int }'
-    assert prefixes_used(query) == {"ex", "", "xsd"}
+    assert prefixes_used(tokens(query)) == {"ex", "", "xsd"}
 
 
 def test_ask_as_select_has_a_row_where_the_ask_is_true() -> None:

@@ -269,3 +269,13 @@ def test_any_blank_node_label_is_read() -> None:
         "http://www.w3.org/2001/XMLSchema#integer")))  # fmt: skip
     with pytest.raises(RemoteError.__mro__[1], match="DOCTYPE"):
         parse(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><sparql/>', "application/xml", "t")
+
+
+def test_kg_prefixes_are_declared_for_a_store_where_the_query_uses_them() -> None:
+    """A prefix used only inside a string, an IRI or a comment is not added; a declared one not twice."""
+    from kg.stores.remote import _with_prefixes
+
+    text = _with_prefixes('SELECT * WHERE { ?s mi:name "skos:x" ; <skos:y> ?o } # dct:z')
+    assert text.startswith("PREFIX mi: <https://w3id.org/initiatieven/def/>\nSELECT")
+    declared = "PREFIX mi: <urn:x:mine/>\nSELECT * WHERE { ?s mi:name ?o }"
+    assert _with_prefixes(declared) == declared

@@ -36,6 +36,7 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _OPEN, _CLOSE = "{([", "})]"
+VARIABLE = re.compile(r"[?$](\w+)")  # a variable (section 19.8: VAR1, VAR2), its name
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,19 @@ def declared_prefixes(toks: list[Token], defaults: Mapping[str, str]) -> dict[st
         if t.kind == "word" and t.text.upper() == "PREFIX" and toks[i + 2].kind == "iri":
             found[toks[i + 1].text.rstrip(":")] = toks[i + 2].text[1:-1]
     return found
+
+
+def prefixes_used(toks: list[Token]) -> set[str]:
+    """The prefixes of the prefixed names among ``toks`` (section 4.1.1.1), PREFIX declarations aside."""
+    used = set()
+    for before, tok in zip([None, *toks], toks, strict=False):
+        declaration = before is not None and before.kind == "word" and before.text.upper() == "PREFIX"
+        if tok.kind != "word" or VARIABLE.match(tok.text) or declaration:
+            continue
+        found = re.match(r"([A-Za-z][\w.-]*|):", tok.text)
+        if found:
+            used.add(found.group(1))
+    return used
 
 
 def services(toks: list[Token], defaults: Mapping[str, str]) -> list[str | None]:
@@ -182,9 +196,6 @@ def on_big_stack(work: Callable[[], T]) -> T:
 def has_dataset(toks: list[Token]) -> bool:
     """Whether the query names its own dataset with FROM or FROM NAMED (section 13.2)."""
     return any(t.kind == "word" and t.depth == 0 and t.text.upper() == "FROM" for t in toks)
-
-
-VARIABLE = re.compile(r"[?$](\w+)")  # a variable (section 19.8: VAR1, VAR2), its name
 
 
 def assigned_variables(toks: list[Token]) -> set[str]:

@@ -15,25 +15,21 @@ only look at the tokens outside them.
 - :func:`prebind`: the query with pre-bound variables replaced by their values, as SHACL's Appendix
   "Pre-binding of variables" defines it (each occurrence of the variable takes the value, and the
   solutions carry it), or None where kg cannot write that as SPARQL text exactly.
-- :func:`prefixes_used` / :func:`declared_prefixes`: the prefixes a query uses and declares;
-  :func:`variables`: the variables it mentions.
+- :func:`variables`: the variables a query mentions.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable, Iterable
 
-from kg.core.sparql_text import VARIABLE, Token, declared_prefixes, tokens
+from kg.core.sparql_text import VARIABLE, Token, tokens
 
 __all__ = [
     "ask_as_select",
-    "declared_prefixes",
     "joinable",
     "prebind",
     "prebinder",
-    "prefixes_used",
     "rejected",
     "selects_path_values",
     "variables",
@@ -237,17 +233,3 @@ def selects_path_values(query: str) -> bool:
 def variables(query: str) -> set[str]:
     """The names of the variables ``query`` mentions (``?x`` and ``$x`` are the same variable)."""
     return {m.group(1) for t in tokens(query) if t.kind == "word" for m in VARIABLE.finditer(t.text)}
-
-
-def prefixes_used(query: str) -> set[str]:
-    """The prefixes of the prefixed names in ``query`` (outside strings, IRIs and comments)."""
-    toks = tokens(query)
-    used = set()
-    for before, tok in zip([None, *toks], toks, strict=False):
-        declared = before is not None and _word(before, "PREFIX")
-        if tok.kind != "word" or _variable(tok) is not None or declared:
-            continue
-        found = re.match(r"([A-Za-z][\w.-]*|):", tok.text)
-        if found:
-            used.add(found.group(1))
-    return used

@@ -179,8 +179,7 @@ def check_shapes(store: ox.Store, where: str) -> None:
 def _check_prefixes(store: ox.Store, source: object, where: str, query: str) -> None:
     """A prefix the query uses but nothing declares, where a prefixes node or import is not in the
     shapes graph, is an error naming that node: kg does not fetch it."""
-    from kg.core.sparql_text import tokens
-    from kg.engines.shacl_sparql_rules import declared_prefixes, prefixes_used
+    from kg.core.sparql_text import declared_prefixes, prefixes_used, tokens
 
     owl_imports = ox.NamedNode("http://www.w3.org/2002/07/owl#imports")
     todo, seen, missing, declared = [source], set(), [], set()
@@ -196,8 +195,9 @@ def _check_prefixes(store: ox.Store, source: object, where: str, query: str) -> 
                 q.object.value for q in store.quads_for_pattern(decl.object, sh_("prefix"), None, _SHAPES)
             }
         todo.extend(q.object for q in store.quads_for_pattern(node, owl_imports, None, _SHAPES))
-    declared |= set(declared_prefixes(tokens(query), {}))
-    used = prefixes_used(query)
+    toks = tokens(query)
+    declared |= set(declared_prefixes(toks, {}))
+    used = prefixes_used(toks)
     for node in missing:
         if used - declared:
             raise InputError(

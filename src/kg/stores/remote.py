@@ -29,7 +29,7 @@ from kg.core.namespaces import GRAPH, PREFIXES
 from kg.core.queries import StoredQuery
 from kg.core.report import ValidationReport
 from kg.core.results import Result
-from kg.core.sparql_text import check, has_dataset
+from kg.core.sparql_text import check, declared_prefixes, has_dataset, prefixes_used, tokens
 from kg.graph import KnowledgeGraph, resolve
 from kg.stores.client import Client, RemoteError, check_url
 
@@ -157,13 +157,9 @@ def query(
 def _with_prefixes(text: str) -> str:
     """``text`` with PREFIX declarations for kg's prefixes it uses but does not declare (kg resolves
     them locally; a store knows only its own)."""
-    from kg.engines.sparql_text import skeleton
-
-    body = skeleton(text)
-    declared = {
-        line.split()[1].rstrip(":") for line in body.splitlines() if line.strip().upper().startswith("PREFIX")
-    }
-    missing = [p for p in PREFIXES if p not in declared and f"{p}:" in body]
+    toks = tokens(text)
+    declared, used = declared_prefixes(toks, {}), prefixes_used(toks)
+    missing = [p for p in PREFIXES if p not in declared and p in used]
     return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in missing) + text
 
 
