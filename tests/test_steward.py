@@ -102,6 +102,8 @@ def test_fmt_bad_file(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.ttl"
     bad.write_text("@prefix ex: <https://example.org/> .\nex:a ex:b .\n")
     assert main(["fmt", str(bad)]) == 2
+    assert f"{bad}:2: ongeldige Turtle" in capsys.readouterr().err  # Dutch by default
+    assert main(["fmt", str(bad), "--lang", "en"]) == 2
     assert f"{bad}:2: invalid Turtle" in capsys.readouterr().err
 
 
@@ -129,8 +131,10 @@ def test_diff_groups_changes_by_initiative(project: Path, capsysbinary) -> None:
     assert out[0] == "init:crabbehoeve  (Crabbehoeve)"
     assert out[1].startswith('  - init:crabbehoeve-oppervlakte schema:value "1000"')
     assert out[2].startswith('  + init:crabbehoeve-oppervlakte schema:value "1200"')
-    assert out[-1] == "1 removed, 1 added"
-    assert main(["diff", str(project / "data"), str(changed), "--format", "turtle"]) == 1
+    assert out[-1] == "1 verwijderd, 1 toegevoegd"
+    assert main(["diff", str(project / "data"), str(changed), "--lang", "en"]) == 1
+    assert capsysbinary.readouterr().out.decode().splitlines()[-1] == "1 removed, 1 added"
+    assert main(["diff", str(project / "data"), str(changed), "--format", "turtle", "--lang", "en"]) == 1
     text = capsysbinary.readouterr().out.decode()
     removed, added = text.split("# added: 1 triples")
     assert "1000" in removed and "1200" in added
@@ -221,7 +225,7 @@ def test_all_problems_at_once_with_suggestions(project: Path, tmp_path: Path) ->
         "crabbehoeve,,,,,,,,,,,-,",
     )
     with pytest.raises(ImportRejected) as caught:
-        import_csv(rows, data)
+        import_csv(rows, data, lang="en")
     problems = {(e.row, e.column): e.message for e in caught.value.errors}
     assert "did you mean Dordrecht?" in problems[(2, "municipality")]
     assert "did you mean stichting?" in problems[(2, "legal_form")]
@@ -244,7 +248,7 @@ def test_result_that_would_not_conform_is_refused(project: Path, tmp_path: Path)
     # every cell is fine, but partner 5 would no longer lie in its partner municipality (Utrecht)
     rows = csv_file(tmp_path, "zorgverslimmingsplatform-leidsche-rijn,,,Amersfoort,,,,,,,,,")
     with pytest.raises(ImportRejected) as caught:
-        import_csv(rows, data)
+        import_csv(rows, data, lang="en")
     assert caught.value.errors == []
     assert "PartnerMunicipalityShape" in caught.value.report and "1 violations" in str(caught.value)
     assert snapshot(data) == before
@@ -284,7 +288,17 @@ def test_unreadable_files_exit_2(project: Path, tmp_path: Path, content: bytes, 
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
     done = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "import", str(path), "--data-dir", str(project / "data")],
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "import",
+            str(path),
+            "--data-dir",
+            str(project / "data"),
+            "--lang",
+            "en",
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -295,7 +309,7 @@ def test_unreadable_files_exit_2(project: Path, tmp_path: Path, content: bytes, 
 def test_cli_import_dry_run_and_errors(project: Path, tmp_path: Path) -> None:
     data = project / "data"
     before = snapshot(data)
-    args = [sys.executable, "-m", "kg.cli", "import", "--data-dir", str(data)]
+    args = [sys.executable, "-m", "kg.cli", "import", "--data-dir", str(data), "--lang", "en"]
     done = subprocess.run(
         [*args, str(csv_file(tmp_path, NEW)), "--dry-run"], capture_output=True, text=True, check=False
     )

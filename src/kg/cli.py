@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kg.core.errors import KgError, QueryError, UsageError
 from kg.core.files import write_atomic
+from kg.core.messages import say
 from kg.core.namespaces import GRAPH
 from kg.core.report import REPORT_FORMATS
 from kg.core.results import QUERY_FORMATS
@@ -440,11 +441,8 @@ def _expand_files(args: argparse.Namespace) -> None:
 def _init(args: argparse.Namespace) -> int:
     from kg.core.bundle import init
 
-    target = init(args.dir)
-    print(
-        f"kg: started a project in {target} (kg run there uses its files; kg info shows them)",
-        file=sys.stderr,
-    )
+    target = init(args.dir, args.lang)
+    print(f"kg: {say('init.started', args.lang, path=target)}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -529,7 +527,7 @@ def _validate(args: argparse.Namespace) -> int:
         _write(text[args.format]().encode(), args.output)
         return EXIT_OK if report.conforms else EXIT_NONCONFORMING
     files = _validated_files(args)
-    with progress(f"validating with {args.engine}"):
+    with progress(say("validate.progress", args.lang, engine=args.engine)):
         graph = load(files or None, args.engine, base=getattr(args, "base", None))
         report = graph.validate(args.shapes, engine=args.engine)
     text = {"text": lambda: report.text(args.lang), "turtle": report.turtle, "json": report.json}
@@ -625,7 +623,8 @@ def _diff(args: argparse.Namespace) -> int:
     from kg.steward.diff import diff, read
 
     result = diff(read(args.old, args.base), read(args.new, args.base))
-    _write((result.text() if args.format == "text" else result.turtle()).encode(), args.output)
+    text = result.text(args.lang) if args.format == "text" else result.turtle(args.lang)
+    _write(text.encode(), args.output)
     return EXIT_NONCONFORMING if result else EXIT_OK
 
 
@@ -638,31 +637,43 @@ def _import(args: argparse.Namespace) -> int:
 
         _write((root() / "templates" / "initiatieven.csv").read_bytes(), None)
         return EXIT_OK
+    lang = args.lang
     if args.file is None:
-        raise UsageError("kg import needs FILE.csv (or --template)")
+        raise UsageError(say("import.needs_file", lang))
     try:
-        with progress(f"importing {args.file.name}"):
+        with progress(say("import.progress", lang, name=args.file.name)):
             result = import_csv(
-                args.file, args.data_dir, dry_run=args.dry_run, max_bytes=int(args.max_size * 1_000_000)
+                args.file,
+                args.data_dir,
+                dry_run=args.dry_run,
+                max_bytes=int(args.max_size * 1_000_000),
+                lang=lang,
             )
     except ImportRejected as err:
         for problem in err.errors:
-            print(f"kg: {args.file}: {problem}", file=sys.stderr)
+            print(f"kg: {args.file}: {problem.text(lang)}", file=sys.stderr)
         if err.report:
             print(err.report, end="", file=sys.stderr)
         raise
     if not result.changed:
-        print(f"kg: {args.file}: no changes (the data already says this)", file=sys.stderr)
+        print(f"kg: {say('import.no_changes', lang, path=args.file)}", file=sys.stderr)
         return EXIT_OK
-    _write(result.report().encode(), None)
-    verb = "would write" if args.dry_run else "wrote"
+    _write(result.report(lang).encode(), None)
     names = [str(p) for p in result.files]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    print(
-        f"kg: {args.file} ({result.encoding}, '{result.delimiter}'-separated): "
-        f"{len(result.created)} new, {len(result.updated)} updated; {verb} {len(names)} files: {shown}",
-        file=sys.stderr,
+    more = f" {say('import.more', lang, count=len(names) - 5)}" if len(names) > 5 else ""
+    summary = say(
+        "import.summary",
+        lang,
+        path=args.file,
+        encoding=result.encoding,
+        delimiter=result.delimiter,
+        created=len(result.created),
+        updated=len(result.updated),
+        verb=say("import.would_write" if args.dry_run else "import.wrote", lang),
+        count=len(names),
+        shown=", ".join(names[:5]) + more,
     )
+    print(f"kg: {summary}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -766,13 +777,13 @@ def _synth(args: argparse.Namespace) -> int:
 def _fmt(args: argparse.Namespace) -> int:
     from kg.steward.fmt import fmt
 
-    changed = fmt(args.files, check=args.check, base=args.base)
+    changed = fmt(args.files, check=args.check, base=args.base, lang=args.lang)
     for path in changed:
-        print(f"{'would reformat' if args.check else 'reformatted'} {path}", file=sys.stderr)
+        print(say("fmt.would" if args.check else "fmt.did", args.lang, path=path), file=sys.stderr)
     if args.check and changed:
         return EXIT_NONCONFORMING
     if not changed:
-        print("kg: all files are in canonical form", file=sys.stderr)
+        print(f"kg: {say('fmt.canonical', args.lang)}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from kg.core.errors import InputError
 from kg.core.files import settle
 from kg.core.loading import FORMATS
+from kg.core.messages import say
 
 
 @cache
@@ -129,14 +130,14 @@ def project_dir(start: Path | None = None) -> Path:
     )
 
 
-def init(target: Path) -> Path:
+def init(target: Path, lang: str = "nl") -> Path:
     """A new project folder ``target``: the bundled ontology, shapes, data and queries, and a kg.toml.
 
     Refused if ``target`` exists and is not empty; built beside it and renamed into place.
     """
     target = Path(target).resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise InputError(f"{target}: exists and is not an empty folder; kg init starts new projects only")
+        raise InputError(say("init.exists", lang, path=target))
     staging = target.parent / f".{target.name}.init-{os.getpid()}"
     try:
         for name in (*FOLDERS, "templates"):
@@ -151,7 +152,7 @@ def init(target: Path) -> Path:
             target.rmdir()
         staging.rename(target)
     except OSError as err:
-        raise InputError(f"{target}: cannot create the project: {err.strerror or err}") from None
+        raise InputError(say("init.failed", lang, path=target, reason=err.strerror or err)) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target

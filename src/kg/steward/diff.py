@@ -16,6 +16,7 @@ import pyoxigraph as ox
 
 from kg.core.errors import InputError
 from kg.core.loading import FORMATS, base_iri, rdf_format
+from kg.core.messages import say
 from kg.core.namespaces import DEF, PROV, RDF_TYPE, SKOS, shorten
 from kg.core.turtle import canonical_blank_nodes, serialize
 
@@ -74,7 +75,7 @@ class Diff:
     def __bool__(self) -> bool:
         return bool(self.removed or self.added)
 
-    def text(self) -> str:
+    def text(self, lang: str = "nl") -> str:
         """Changes grouped by initiative (or by subject for other things), one triple a line."""
         groups: dict[str, list[str]] = defaultdict(list)
         for sign, triples in (("-", self.removed), ("+", self.added)):
@@ -87,15 +88,16 @@ class Diff:
             label = self.labels.get(owner)
             lines.append(f"{shorten(owner)}" + (f"  ({label})" if label else ""))
             lines.extend(sorted(groups[owner], key=lambda line: (line[4:], line[2])))
-        lines.append(f"{len(self.removed)} removed, {len(self.added)} added" if self else "no differences")
+        summary = say("diff.summary", lang, removed=len(self.removed), added=len(self.added))
+        lines.append(summary if self else say("diff.none", lang))
         return "\n".join(lines) + "\n"
 
-    def turtle(self) -> str:
+    def turtle(self, lang: str = "nl") -> str:
         """The removed and the added triples, each as a canonical Turtle block under a comment."""
         return (
-            serialize(self.removed, header=f"# removed: {len(self.removed)} triples")
+            serialize(self.removed, header=say("diff.removed_header", lang, count=len(self.removed)))
             + "\n"
-            + serialize(self.added, header=f"# added: {len(self.added)} triples")
+            + serialize(self.added, header=say("diff.added_header", lang, count=len(self.added)))
         )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from kg.core import bundle
 from kg.core.errors import InputError
 from kg.core.files import write_atomic
+from kg.core.messages import say
 from kg.core.turtle import format_text
 
 
@@ -17,31 +18,33 @@ def default_files() -> list[Path]:
     return sorted((project / "ontology").rglob("*.ttl")) + sorted((project / "data").rglob("*.ttl"))
 
 
-def canonical(path: Path, base: str | None = None) -> tuple[str, str]:
+def canonical(path: Path, base: str | None = None, lang: str = "nl") -> tuple[str, str]:
     """(current text, canonical text) of a Turtle file; InputError names file and line if invalid.
     Relative IRIs resolve against ``base``; without one they are an error (kg fmt writes IRIs in
     full, and the file's own file:// IRI would tie the data to this machine)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: cannot read: {err}") from None
+        raise InputError(say("fmt.unreadable", lang, path=path, reason=err)) from None
     try:
         return text, format_text(text, base)
     except SyntaxError as err:
         reason = str(err).split(" (", 1)[0]
         if base is None and "No scheme found" in reason:
             reason = "a relative IRI; give --base IRI to resolve it (kg fmt writes IRIs in full)"
-        raise InputError(f"{path}:{err.lineno}: invalid Turtle: {reason}") from None
+        raise InputError(say("fmt.invalid", lang, path=path, line=err.lineno, reason=reason)) from None
 
 
-def fmt(paths: Sequence[Path] | None = None, *, check: bool = False, base: str | None = None) -> list[Path]:
+def fmt(
+    paths: Sequence[Path] | None = None, *, check: bool = False, base: str | None = None, lang: str = "nl"
+) -> list[Path]:
     """Reformat the files (or with ``check`` only find them); return those not yet canonical."""
     files = [Path(p) for p in paths] if paths else default_files()
     changes = {}
     for path in files:
         if path.suffix.lower() != ".ttl":
-            raise InputError(f"{path}: kg fmt formats Turtle (.ttl) files only")
-        text, formatted = canonical(path, base)
+            raise InputError(say("fmt.turtle_only", lang, path=path))
+        text, formatted = canonical(path, base, lang)
         if formatted != text:
             changes[path] = formatted
     if not check:

@@ -27,6 +27,8 @@ import pyoxigraph as ox
 from kg.core import bundle
 from kg.core.errors import InputError
 from kg.core.files import locked, recover, regular_file, write_many
+from kg.core.labels import Lookup
+from kg.core.messages import say
 from kg.core.namespaces import DEF, ID, PREFIXES, PROV, RDF, XSD
 from kg.core.progress import current
 from kg.core.spreadsheet import looks_like_formula
@@ -47,6 +49,9 @@ COLUMNS = (
     "source_url",
     "description_nl",
     "description_en",
+    "municipality_cbs",
+    "province",
+    "province_cbs",
 )
 REQUIRED_FOR_NEW = ("name", "municipality", "source_url", "description_nl", "description_en")
 REMOVE = "-"
@@ -83,6 +88,7 @@ P = {
         "rdfObject": ("rdf", "object"),
         "generated": ("prov", "wasGeneratedBy"),
         "cbs": ("mi", "cbsCode"),
+        "province": ("tooi", "ligtInProvincie"),
     }.items()
 }
 C = {
@@ -94,21 +100,30 @@ C = {
         "Quantity": "https://schema.org/QuantitativeValue",
         "Entity": PROV + "Entity",
         "Statement": RDF + "Statement",
+        "Gemeente": PREFIXES["tooi"] + "Gemeente",
+        "Provincie": PREFIXES["tooi"] + "Provincie",
     }.items()
 }
 
 
 @dataclass(frozen=True, order=True)
 class RowError:
-    """One problem in the spreadsheet: where it is and what to do about it."""
+    """One problem in the spreadsheet: where it is and what to do about it (``message`` is in the
+    language the import was asked for)."""
 
     row: int
     column: str
     value: str
     message: str
 
+    def text(self, lang: str = "nl") -> str:
+        """``row 2, column municipality: 'Dordrect': ...`` in Dutch or English."""
+        return say(
+            "row.where", lang, row=self.row, column=self.column, value=self.value, message=self.message
+        )
+
     def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.value!r}: {self.message}"
+        return self.text("en")
 
 
 class ImportRejected(InputError):
@@ -132,24 +147,30 @@ class ImportResult:
     encoding: str = "utf-8"
     delimiter: str = ","
     changes: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # (column, old, new)
+    municipalities: list[str] = field(default_factory=list)  # "name (GMnnnn, province)" added
 
     @property
     def changed(self) -> bool:
         return bool(self.files)
 
-    def report(self) -> str:
+    def report(self, lang: str = "nl") -> str:
         """Per initiative, each field that changes with its old and new value (the kg diff view)."""
-        lines = []
+        lines = [f"{say('import.new', lang)}: {m}" for m in self.municipalities]
+        none = say("import.none", lang)
         for ident, changes in self.changes.items():
-            lines.append(f"{ident} ({'new' if ident in self.created else 'updated'})")
-            lines += [f"  {column}: {old or '(none)'} -> {new or '(none)'}" for column, old, new in changes]
+            lines.append(
+                f"{ident} ({say('import.new' if ident in self.created else 'import.updated', lang)})"
+            )
+            lines += [f"  {column}: {old or none} -> {new or none}" for column, old, new in changes]
         return "\n".join(lines) + ("\n" if lines else "")
 
 
 # --- reading the file ---------------------------------------------------------------------------
 
 
-def read_rows(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[tuple[int, dict[str, str]]], str, str]:
+def read_rows(
+    path: Path, max_bytes: int = MAX_BYTES, lang: str = "nl"
+) -> tuple[list[tuple[int, dict[str, str]]], str, str]:
     """(rows as (spreadsheet row number, cells), encoding, delimiter); InputError if unreadable.
 
     Only regular files up to ``max_bytes`` are read (a FIFO would wait forever, /dev/zero never ends).
@@ -158,7 +179,7 @@ def read_rows(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[tuple[int, d
     try:
         raw = Path(path).read_bytes()
     except OSError as err:
-        raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
+        raise InputError(say("import.unreadable", lang, path=path, reason=err.strerror or err)) from None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = raw.decode(encoding)
@@ -166,27 +187,34 @@ def read_rows(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[tuple[int, d
         except UnicodeDecodeError:
             continue
     else:
-        raise InputError(f"{path}: not UTF-8 or Windows-1252 text")
+        raise InputError(say("import.encoding", lang, path=path))
     if "\x00" in text:
-        raise InputError(f"{path}: not a CSV file (it contains NUL bytes)")
+        raise InputError(say("import.nul", lang, path=path))
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
     except csv.Error as err:
-        raise InputError(f"{path}: not valid CSV: {err}") from None
+        raise InputError(say("import.bad_csv", lang, path=path, reason=err)) from None
     if not records or not any(cell.strip() for cell in records[0]):
-        raise InputError(f"{path}: empty file (expected a header row: {', '.join(COLUMNS)})")
+        raise InputError(say("import.empty", lang, path=path, columns=", ".join(COLUMNS)))
     header = [_column(h) for h in records[0]]
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         hints = [
-            f"{h!r}" + (f" (did you mean {m[0]}?)" if (m := difflib.get_close_matches(h, COLUMNS, 1)) else "")
+            f"{h!r}"
+            + (
+                say("did_you_mean", lang, choice=m[0])
+                if (m := difflib.get_close_matches(h, COLUMNS, 1))
+                else ""
+            )
             for h in unknown
         ]
-        raise InputError(f"{path}: unknown column {', '.join(hints)}; columns: {', '.join(COLUMNS)}")
+        raise InputError(
+            say("import.unknown_column", lang, path=path, names=", ".join(hints), columns=", ".join(COLUMNS))
+        )
     if len(set(header)) != len(header):
-        raise InputError(f"{path}: a column appears twice in the header")
+        raise InputError(say("import.twice", lang, path=path))
     rows = []
     for number, record in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in record):
@@ -194,7 +222,7 @@ def read_rows(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[tuple[int, d
         if len(record) > len(header):
             extra = ", ".join(c for c in record[len(header) :] if c.strip())
             if extra:
-                raise InputError(f"{path}: row {number} has more cells than the header ({extra!r})")
+                raise InputError(say("import.extra_cells", lang, path=path, row=number, extra=extra))
         cells = {h: unicodedata.normalize("NFC", c).strip() for h, c in zip(header, record, strict=False)}
         rows.append((number, cells))
     return rows, "utf-8" if encoding == "utf-8-sig" else "windows-1252", delimiter
@@ -219,6 +247,12 @@ DUTCH_COLUMNS = {  # Dutch column names a steward may use instead of the templat
     "bron_url": "source_url",
     "beschrijving_nl": "description_nl",
     "beschrijving_en": "description_en",
+    "gemeentecode": "municipality_cbs",
+    "gemeente_cbs": "municipality_cbs",
+    "cbs_code": "municipality_cbs",
+    "provincie": "province",
+    "provinciecode": "province_cbs",
+    "provincie_cbs": "province_cbs",
 }
 
 
@@ -257,12 +291,15 @@ def slug(name: str) -> str:
 
 @dataclass
 class _Known:
-    municipalities: dict[str, ox.NamedNode]
+    municipalities: dict[str, ox.NamedNode]  # folded name or CBS code -> municipality
     municipality_names: list[str]
-    codes: dict[str, dict[str, ox.NamedNode]]
+    codes: dict[str, Lookup]  # column -> its concepts by code or label (kg.core.labels)
     initiatives: dict[str, ox.NamedNode]
-    notations: dict[str, list[str]] = field(default_factory=dict)
     names: dict[ox.NamedNode, str] = field(default_factory=dict)  # how a value is shown in a change
+    cbs: dict[ox.NamedNode, str] = field(default_factory=dict)  # municipality -> CBS code
+    provinces: dict[str, ox.NamedNode] = field(default_factory=dict)  # folded name or PVnn -> province
+    added: dict[ox.NamedNode, tuple[int, tuple[str, str]]] = field(default_factory=dict)  # by this import
+    province_of: dict[ox.NamedNode, ox.NamedNode] = field(default_factory=dict)
 
     @classmethod
     def of(cls, graph: KnowledgeGraph) -> _Known:
@@ -278,8 +315,23 @@ class _Known:
             ox.NamedNode(r["m"]): r["v"]
             for r in graph.query("SELECT ?m ?v WHERE { ?m a tooi:Gemeente ; skos:prefLabel ?v }", infer=False)
         }
-        codes: dict[str, dict[str, ox.NamedNode]] = {}
-        notations: dict[str, list[str]] = {}
+        cbs = {
+            ox.NamedNode(r["m"]): r["v"]
+            for r in graph.query("SELECT ?m ?v WHERE { ?m a tooi:Gemeente ; mi:cbsCode ?v }", infer=False)
+        }
+        province_of = {
+            ox.NamedNode(r["m"]): ox.NamedNode(r["p"])
+            for r in graph.query(
+                "SELECT ?m ?p WHERE { ?m a tooi:Gemeente ; tooi:ligtInProvincie ?p }", infer=False
+            )
+        }
+        provinces = {}
+        for r in graph.query("SELECT ?p ?v WHERE { ?p a tooi:Provincie ; skos:prefLabel ?v }", infer=False):
+            node = ox.NamedNode(r["p"])
+            provinces[r["v"].casefold()] = node
+            provinces[r["p"].rsplit("/", 1)[-1].casefold()] = node  # pv28, as in its TOOI IRI
+            shown[node] = r["v"]
+        codes: dict[str, Lookup] = {}
         for kind, scheme in (
             ("legal_form", "rechtsvormen"),
             ("activities", "activiteiten"),
@@ -292,10 +344,11 @@ class _Known:
                     infer=False,
                 )
             )
-            # codes and labels (nl, en) alike, in any case: Stichting, fiscale regelgeving, Tax rules
-            codes[kind] = {r["label"].casefold(): ox.NamedNode(r["c"]) for r in answer if r["label"]}
-            codes[kind].update({r["code"].casefold(): ox.NamedNode(r["c"]) for r in answer})
-            notations[kind] = sorted({r["code"] for r in answer})
+            # codes and labels (nl, en) alike, in any case: Stichting, fiscale regelgeving, tax
+            labels: dict[str, tuple[str, list[str]]] = {}
+            for r in answer:
+                labels.setdefault(r["c"], (r["code"], []))[1].extend([r["label"]] if r["label"] else [])
+            codes[kind] = Lookup.of((c, code, found) for c, (code, found) in labels.items())
             shown.update({ox.NamedNode(r["c"]): r["code"] for r in answer})
         initiatives = {}
         for row in graph.query(
@@ -304,15 +357,17 @@ class _Known:
         ):
             initiatives[row["id"]] = ox.NamedNode(row["i"])
             initiatives.setdefault(slug(row["name"]), ox.NamedNode(row["i"]))
-        return cls(municipalities, sorted(set(names)), codes, initiatives, notations, shown)
+        known = cls(municipalities, sorted(set(names)), codes, initiatives, shown, cbs, provinces)
+        known.province_of = province_of
+        return known
 
 
-def _suggest(value: str, choices: list[str]) -> str:
+def _suggest(value: str, choices: list[str], lang: str = "nl") -> str:
     close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
     if not close:
         lowered = {c.casefold(): c for c in choices}
         close = [lowered[m] for m in difflib.get_close_matches(value.casefold(), list(lowered), 1, 0.6)]
-    return f" (did you mean {close[0]}?)" if close else ""
+    return say("did_you_mean", lang, choice=close[0]) if close else ""
 
 
 # --- rows to triples ----------------------------------------------------------------------------
@@ -321,10 +376,15 @@ def _suggest(value: str, choices: list[str]) -> str:
 class _Row:
     """Checks the cells of one row and turns them into triples about one initiative."""
 
-    def __init__(self, number: int, cells: dict[str, str], known: _Known, errors: list[RowError]):
-        self.number, self.cells, self.known, self.errors = number, cells, known, errors
+    def __init__(
+        self, number: int, cells: dict[str, str], known: _Known, errors: list[RowError], lang: str = "nl"
+    ):
+        self.number, self.cells, self.known, self.errors, self.lang = number, cells, known, errors, lang
+        self.municipality_refused = False
 
-    def error(self, column: str, message: str) -> None:
+    def error(self, column: str, key: str, **fields: object) -> None:
+        """Record the problem ``key`` (kg.core.messages) of a cell."""
+        message = say(key, self.lang, **fields)
         self.errors.append(RowError(self.number, column, self.cells.get(column, ""), message))
 
     def cell(self, column: str) -> str:
@@ -332,24 +392,29 @@ class _Row:
 
     def codes(self, column: str) -> list[ox.NamedNode]:
         """The concepts a cell names by code or label (any case), after its operator if it has one."""
-        table = self.known.codes[column]
+        lookup = self.known.codes[column]
         _, rest = operator(self.cell(column))
         out = []
         for code in filter(None, (c.strip() for c in re.split(r"[;,|]", rest))):
-            if code.casefold() in table:
-                out.append(table[code.casefold()])
+            found = lookup.find(code)
+            if isinstance(found, str):
+                out.append(ox.NamedNode(found))
+                continue
+            known = lookup.known()
+            if found:
+                message = say("row.ambiguous_code", self.lang, choices=", ".join(found))
             else:
-                known = self.known.notations[column]
-                message = f"unknown code{_suggest(code, known)}; known: {', '.join(known)}"
-                self.errors.append(RowError(self.number, column, code, message))
+                hint = _suggest(code, known, self.lang)
+                message = say("row.unknown_code", self.lang, hint=hint, known=", ".join(known))
+            self.errors.append(RowError(self.number, column, code, message))
         return out
 
-    def checked(self, column: str, pattern: str, message: str) -> str | None:
+    def checked(self, column: str, pattern: str, key: str) -> str | None:
         value = self.cell(column)
         if value in ("", REMOVE):
             return value
         if not re.fullmatch(pattern, value):
-            self.error(column, message)
+            self.error(column, key)
             return None
         return value
 
@@ -413,12 +478,12 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
     if new:
         for column in REQUIRED_FOR_NEW:
             if c(column) in ("", REMOVE):
-                row.error(column, "required for a new initiative")
+                row.error(column, "row.required")
         triples.update(
             {ox.Triple(iri, P["type"], C["Initiative"]), ox.Triple(iri, P["identifier"], ox.Literal(ident))}
         )
     elif c("name") == REMOVE or c("municipality") == REMOVE:
-        row.error("name" if c("name") == REMOVE else "municipality", "cannot be removed")
+        row.error("name" if c("name") == REMOVE else "municipality", "row.cannot_remove")
     _set(triples, iri, P["label"], [ox.Literal(c("name"))], c("name"))
     alts = [ox.Literal(a.strip()) for a in operator(c("alt_names"))[1].split(";") if a.strip()]
     _set_many(triples, iri, P["alt"], alts, c("alt_names"))
@@ -432,21 +497,17 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
             }
             triples.add(ox.Triple(iri, P["description"], _literal(cell, lang=lang)))
         elif cell == REMOVE:
-            row.error(f"description_{lang}", "cannot be removed")
+            row.error(f"description_{lang}", "row.cannot_remove")
     if c("municipality") and c("municipality") != REMOVE:
         found = row.known.municipalities.get(c("municipality").casefold())
-        if found is None:
-            row.error(
-                "municipality",
-                "not a known municipality"
-                + _suggest(c("municipality"), row.known.municipality_names)
-                + "; give its name or CBS code, or add it to data/referentie/gemeenten.ttl first",
-            )
-        else:
+        if found is None and not row.municipality_refused:
+            hint = _suggest(c("municipality"), row.known.municipality_names, row.lang)
+            row.error("municipality", "row.unknown_municipality", hint=hint)
+        elif found is not None:
             _set(triples, iri, P["municipality"], [found], c("municipality"))
     forms = row.codes("legal_form") if c("legal_form") != REMOVE else []
     if len(forms) > 1:
-        row.error("legal_form", "give one legal form")
+        row.error("legal_form", "row.one_legal_form")
     _set(triples, iri, P["orgType"], forms[:1], c("legal_form"))
     _set_many(
         triples,
@@ -462,15 +523,15 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
         row.codes("bottlenecks") if c("bottlenecks") != REMOVE else [],
         c("bottlenecks"),
     )
-    year = row.checked("founding_year", r"1[89][0-9]{2}|20[0-9]{2}", "not a year (four digits)")
+    year = row.checked("founding_year", r"1[89][0-9]{2}|20[0-9]{2}", "row.year")
     if year is not None:
         _set(triples, iri, P["founding"], [_literal(year, "gYear")], year)
-    years = row.checked("planned_duration_years", r"[1-9][0-9]{0,2}", "not a whole number of years")
+    years = row.checked("planned_duration_years", r"[1-9][0-9]{0,2}", "row.years")
     if years is not None:
         _set(triples, iri, P["duration"], [_literal(f"P{years}Y", "duration")], years)
     area = c("area_m2")
     if area not in ("", REMOVE) and decimal(area) is None:
-        row.error("area_m2", "not a clear number of square metres (e.g. 1250, 1250,5 or 1.250,5)")
+        row.error("area_m2", "row.area")
         area = None
     if area is not None and area != "":
         node = ox.NamedNode(f"{iri.value}-oppervlakte")
@@ -486,7 +547,7 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
                     ox.Triple(node, P["unitText"], ox.Literal("m²")),
                 }
             )
-    url = row.checked("source_url", r"https?://[^\s<>\"{}|\\^`]+", "not a web address (http:// or https://)")
+    url = row.checked("source_url", r"https?://[^\s<>\"{}|\\^`]+", "row.url")
     if url and url != REMOVE:
         documents = {t.object.value for t in triples if t.predicate == P["document"]}
         if url not in documents:
@@ -501,12 +562,122 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
                 }
             )
     elif url == REMOVE:
-        row.error("source_url", "cannot be removed (every initiative keeps its source)")
+        row.error("source_url", "row.keep_source")
     # everything described with the initiative derives from its sources too
     sources = {t.object for t in triples if t.subject == iri and t.predicate == P["derived"]}
     area_node = ox.NamedNode(f"{iri.value}-oppervlakte")
     if any(t.subject == area_node for t in triples):
         triples.update(ox.Triple(area_node, P["derived"], s) for s in sources)
+
+
+# --- a municipality from the spreadsheet ---------------------------------------------------------
+
+CBS_MUNICIPALITY = re.compile(r"GM[0-9]{4}")  # CBS "Gemeenten alfabetisch": GM and four digits
+CBS_PROVINCE = re.compile(r"PV[0-9]{2}")  # CBS province codes: PV and two digits
+
+
+def _reference_file(data_dir: Path, owners: dict[ox.NamedNode, Path], known: _Known) -> Path:
+    """The file that describes the municipalities (where a new one is written)."""
+    for municipality in sorted(known.cbs, key=str):
+        if municipality in owners:
+            return owners[municipality]
+    return data_dir / "referentie" / "gemeenten.ttl"
+
+
+def _municipality(row: _Row, triples: set[ox.Triple]) -> str | None:
+    """Check the row's municipality against its CBS code and province; add it to ``triples`` if new.
+
+    Only what the steward typed is written: the name (``municipality``), the CBS code
+    (``municipality_cbs``, ``GMnnnn``) and the province (``province``: a known province by name or
+    ``PVnn``; or a new one with ``province_cbs``). The TOOI IRI follows from the CBS code
+    (``https://identifier.overheid.nl/tooi/id/gemeente/gmNNNN``, TOOI register of municipalities), as
+    for every municipality already in the data. Returns "name (code, province)" if one was added.
+    """
+    known, c = row.known, row.cell
+    name, code = c("municipality"), c("municipality_cbs").upper()
+    if code and not CBS_MUNICIPALITY.fullmatch(code):
+        row.error("municipality_cbs", "row.cbs_pattern")
+        return None
+    if name in ("", REMOVE):
+        row.error("municipality", "row.required")
+        return None
+    by_name = known.municipalities.get(name.casefold())
+    by_code = known.municipalities.get(code.casefold()) if code else None
+    if by_name is not None or by_code is not None:
+        if by_code is not None and by_code != by_name:
+            row.error("municipality_cbs", "row.cbs_other_name", name=known.names.get(by_code, by_code.value))
+        elif code and by_name is not None and known.cbs.get(by_name, code) != code:
+            name_of = known.names.get(by_name, name)
+            row.error(
+                "municipality_cbs", "row.name_other_cbs", name=name_of, code=known.cbs[by_name], given=code
+            )
+        elif by_name in known.added and known.added[by_name][1] != (c("province").casefold(), code):
+            row.error("municipality", "row.municipality_differs", row=known.added[by_name][0])
+        elif c("province") or c("province_cbs"):
+            typed = known.provinces.get(c("province").casefold()) or known.provinces.get(
+                c("province_cbs").casefold()
+            )
+            actual = known.province_of.get(by_name or by_code)
+            if typed != actual:
+                shown = known.names.get(actual, getattr(actual, "value", "?"))
+                row.error(
+                    "province", "row.other_province", name=known.names.get(by_name or by_code), province=shown
+                )
+        return None
+    if not code:
+        row.error("municipality_cbs", "row.required")
+        return None
+    province = _province(row, triples)
+    if province is None:
+        return None
+    node = ox.NamedNode(PREFIXES["gm"] + code.lower())
+    triples.update(
+        {
+            ox.Triple(node, P["type"], C["Gemeente"]),
+            ox.Triple(node, P["label"], ox.Literal(name, language="nl")),
+            ox.Triple(node, P["cbs"], ox.Literal(code)),
+            ox.Triple(node, P["province"], province),
+        }
+    )
+    known.municipalities[name.casefold()] = known.municipalities[code.casefold()] = node
+    known.municipality_names.append(name)
+    known.names[node], known.cbs[node], known.province_of[node] = name, code, province
+    known.added[node] = (row.number, (c("province").casefold(), code))
+    return f"{name} ({code}, {known.names.get(province, province.value)})"
+
+
+def _province(row: _Row, triples: set[ox.Triple]) -> ox.NamedNode | None:
+    """The province a new municipality lies in: a known one, or one the row adds (name and PVnn)."""
+    known, c = row.known, row.cell
+    name, code = c("province"), c("province_cbs").upper()
+    if code and not CBS_PROVINCE.fullmatch(code):
+        row.error("province_cbs", "row.province_pattern")
+        return None
+    found = known.provinces.get(name.casefold()) if name else None
+    by_code = known.provinces.get(code.casefold()) if code else None
+    if found is not None or by_code is not None:
+        if by_code is not None and (found != by_code if name else False):
+            row.error("province_cbs", "row.province_other_name", name=known.names.get(by_code, by_code.value))
+            return None
+        return found or by_code
+    if not name:
+        row.error("province", "row.needs_province")
+        return None
+    if not code:
+        shown = sorted({known.names[p] for p in known.provinces.values() if p in known.names})
+        hint = _suggest(name, shown, row.lang)
+        row.error("province", "row.unknown_province", hint=hint, known=", ".join(shown))
+        return None
+    node = ox.NamedNode(PREFIXES["pv"] + code.lower())
+    triples.update(
+        {
+            ox.Triple(node, P["type"], C["Provincie"]),
+            ox.Triple(node, P["label"], ox.Literal(name, language="nl")),
+        }
+    )
+    known.provinces[name.casefold()] = known.provinces[code.casefold()] = node
+    known.names[node] = name
+    return node
 
 
 # --- the import ---------------------------------------------------------------------------------
@@ -529,25 +700,26 @@ def import_csv(
     dry_run: bool = False,
     max_bytes: int = MAX_BYTES,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    lang: str = "nl",
 ) -> ImportResult:
-    """Import a spreadsheet into ``data_dir`` (default: the project's ``data/``).
+    """Import a spreadsheet into ``data_dir`` (default: the project's ``data/``); messages in ``lang``.
 
     The data folder is locked for the whole import, so that two imports never interleave.
     """
     data_dir = Path(data_dir) if data_dir else bundle.project_dir() / "data"
     if not data_dir.is_dir():
-        raise InputError(f"{data_dir}: no such data folder")
+        raise InputError(say("import.no_data_dir", lang, path=data_dir))
     with locked(data_dir):
         recover(data_dir)
-        return _import(path, data_dir, dry_run, max_bytes, now)
+        return _import(path, data_dir, dry_run, max_bytes, now, lang)
 
 
 def _import(
-    path: Path, data_dir: Path, dry_run: bool, max_bytes: int, now: Callable[[], datetime]
+    path: Path, data_dir: Path, dry_run: bool, max_bytes: int, now: Callable[[], datetime], lang: str
 ) -> ImportResult:
-    rows, encoding, delimiter = read_rows(path, max_bytes)
+    rows, encoding, delimiter = read_rows(path, max_bytes, lang)
     if not rows:
-        raise InputError(f"{path}: no rows under the header")
+        raise InputError(say("import.no_rows", lang, path=path))
     graph = KnowledgeGraph.load(sorted(data_dir.rglob("*.ttl")))
     known = _Known.of(graph)
     owners = _owners(data_dir)
@@ -563,26 +735,31 @@ def _import(
     for number, cells in rows:
         if bar is not None:
             bar.advance()
-        row = _Row(number, cells, known, errors)
+        row = _Row(number, cells, known, errors, lang)
         formulas = [column for column, cell in cells.items() if looks_like_formula(cell) and cell != REMOVE]
         for column in formulas:
-            row.error(
-                column,
-                f"starts with {cells[column][0]!r} like a spreadsheet formula; kg imports no "
-                "formulas (remove that first character)",
-            )
+            row.error(column, "row.formula", first=cells[column][0])
         if formulas:
             continue
         ident = cells.get("identifier") or slug(cells.get("name", ""))
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", ident or ""):
-            row.error(
-                "identifier" if cells.get("identifier") else "name",
-                "needs an identifier of lower-case letters, digits and hyphens (or a name to make one)",
-            )
+            row.error("identifier" if cells.get("identifier") else "name", "row.identifier")
             continue
         if ident in seen:
-            row.error("identifier", f"the same initiative as row {seen[ident]}")
+            row.error("identifier", "row.same_as", row=seen[ident])
             continue
+        if any(cells.get(c) for c in ("municipality_cbs", "province", "province_cbs")):
+            reference = _reference_file(data_dir, owners, known)
+            if reference not in files:
+                text = reference.read_text(encoding="utf-8") if reference.exists() else ""
+                originals[reference] = text
+                files[reference] = {q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)}
+                before[reference] = set(files[reference])
+            count = len(errors)
+            added = _municipality(row, files[reference])
+            row.municipality_refused = len(errors) > count  # one message for the cell, not two
+            if added:
+                result.municipalities.append(added)
         seen[ident] = number
         existing = known.initiatives.get(ident)
         iri = existing or ox.NamedNode(f"{ID}initiatief/{ident}")
@@ -600,9 +777,9 @@ def _import(
         if changes:
             result.changes[ident] = changes
     if errors:
+        problems = say("import.problem" if len(errors) == 1 else "import.problems", lang)
         raise ImportRejected(
-            f"{path}: {len(errors)} problem{'s' * (len(errors) != 1)} in the rows; nothing was written",
-            sorted(errors),
+            say("import.rejected", lang, path=path, count=len(errors), problems=problems), sorted(errors)
         )
     for target, triples in files.items():
         text = originals[target]
@@ -618,7 +795,7 @@ def _import(
     result.files[data_dir / "imports.ttl"] = _record(
         data_dir / "imports.ttl", path, now(), added, new, result
     )
-    _validate(data_dir, result.files)
+    _validate(data_dir, result.files, lang)
     if not dry_run:
         write_many(data_dir, result.files)
     return result
@@ -712,7 +889,7 @@ def _record(
     return serialize(triples, header=header).encode("utf-8")
 
 
-def _validate(data_dir: Path, changed: dict[Path, bytes]) -> None:
+def _validate(data_dir: Path, changed: dict[Path, bytes], lang: str = "nl") -> None:
     """SHACL-validate the data folder as it would be after the change; ImportRejected if not."""
     with tempfile.TemporaryDirectory() as tmp:
         files = []
@@ -726,7 +903,5 @@ def _validate(data_dir: Path, changed: dict[Path, bytes]) -> None:
         report = KnowledgeGraph.load(files).validate()
     if not report.conforms:
         raise ImportRejected(
-            f"the rows are readable but the data would not conform "
-            f"({report.count('Violation')} violations); nothing was written",
-            report=report.text("en"),
+            say("import.not_conform", lang, count=report.count("Violation")), report=report.text(lang)
         )
