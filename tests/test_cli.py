@@ -167,6 +167,8 @@ def test_sparql_syntax_error_in_file(tmp_path: Path) -> None:
 
 def test_validate_bundled_conforms(capsysbinary) -> None:
     code, out, _ = run(capsysbinary, "validate")
+    assert code == 0 and out.decode().strip() == "voldoet: 0 overtredingen, 0 waarschuwingen, 0 meldingen"
+    code, out, _ = run(capsysbinary, "validate", "--lang", "en")
     assert code == 0 and out.decode().strip() == "conforms: 0 violations, 0 warnings, 0 infos"
 
 

@@ -9,6 +9,7 @@ through :meth:`KnowledgeGraph.query`, with limits as arguments; the engine behin
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,6 +20,7 @@ from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFI
 from kg.core.queries import Parameter, StoredQuery
 from kg.core.report import ValidationReport
 from kg.core.results import Result
+from kg.core.sources import locate
 from kg.core.sparql_text import check, form, has_dataset, on_big_stack, with_limit
 from kg.engines.base import Engine
 from kg.engines.oxigraph.engine import OxigraphEngine
@@ -214,15 +216,74 @@ class KnowledgeGraph:
         (pyshacl for what the compiler declines), ``"rdflib"`` runs pyshacl.
         """
         files = [Path(p) for p in shapes] if shapes else None
-        if engine is None or engine == self.engine.name:
-            return self.engine.validate(files)
-        other = _engine(engine, "validation engine")
         base = getattr(self.engine, "base", None)
+        if engine is None or engine == self.engine.name:
+            return self._placed(self.engine.validate(files), base)
+        other = _engine(engine, "validation engine")
         if isinstance(other, OxigraphEngine):
             other.load(self.ontology_files, ONTOLOGY_GRAPH, base)
             other.load(self.data_files, DATA_GRAPH, base)
-            return other.validate(files)
-        return validate_graph(self.to_rdflib(), files, base)
+            return self._placed(other.validate(files), base)
+        return self._placed(validate_graph(self.to_rdflib(), files, base), base)
+
+    def _placed(self, report: ValidationReport, base: str | None) -> ValidationReport:
+        """The report with each finding's initiative and the file and line of its focus node.
+
+        An initiative is the focus node itself or a thing one triple away from it (its area, its
+        participation, its source passage); its name comes in the report's ``labels``. Files are
+        read again only for the nodes that have findings (kg.core.sources)."""
+        if not report.findings:
+            return report
+        focuses = sorted(
+            {f.focus for f in report.findings if ":" in f.focus and not f.focus.startswith("_:")}
+        )
+        owner: dict[str, str] = {}
+        patterns = (  # one query each: Oxigraph joins each with the VALUES first
+            "?f a mi:Initiative BIND (?f AS ?i)",
+            "?i a mi:Initiative ; ?p ?f",
+            "?f ?p ?i . ?i a mi:Initiative",
+        )
+        for start in range(0, len(focuses), 500):
+            values = " ".join(f"<{iri}>" for iri in focuses[start : start + 500])
+            for pattern in patterns:
+                answer = self.query(
+                    f"SELECT ?f ?i WHERE {{ VALUES ?f {{ {values} }} {pattern} }}", infer=False
+                )
+                found: dict[str, str] = {}
+                for row in answer:
+                    found[row["f"]] = min(found.get(row["f"], row["i"]), row["i"])
+                for focus, initiative in found.items():
+                    owner.setdefault(focus, initiative)  # itself first, then the least IRI
+        initiatives = sorted(set(owner.values()))
+        for start in range(0, len(initiatives), 500):
+            values = " ".join(f"<{iri}>" for iri in initiatives[start : start + 500])
+            answer = self.query(
+                f"SELECT ?i ?n WHERE {{ VALUES ?i {{ {values} }} ?i skos:prefLabel ?n }} ORDER BY ?n",
+                infer=False,
+            )
+            for row in answer:
+                report.labels.setdefault(row["i"], str(row["n"]))
+        places = locate(set(focuses) | set(owner.values()), self.data_files + self.ontology_files, base)
+        shown = {iri: (_shown_path(path), line) for iri, (path, line) in places.items()}
+        report.places = {iri: f"{path}:{line}" for iri, (path, line) in shown.items()}
+        report.findings = [
+            replace(
+                f,
+                file=shown[f.focus][0] if f.focus in shown else None,
+                line=shown[f.focus][1] if f.focus in shown else None,
+                initiative=owner.get(f.focus),
+            )
+            for f in report.findings
+        ]
+        return report
+
+
+def _shown_path(path: Path) -> str:
+    """A path as a steward reads it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def resolve(query: str | StoredQuery) -> StoredQuery:
