@@ -139,7 +139,16 @@ def test_every_distribution_describes_its_real_file(files: dict[str, bytes], met
             str(metadata.value(checksum, SPDX.checksumValue)),
             str(metadata.value(dist, DCAT.mediaType)).rsplit("/", 2)[-2:],
         )
-    assert set(described) == {"kg.ttl", "kg.nt", "kg.jsonld", "kg.rdf", "kg.trig", "initiatives.csv"}
+    assert set(described) == {
+        "kg.ttl",
+        "kg.nt",
+        "kg.jsonld",
+        "kg.rdf",
+        "kg.trig",
+        "initiatives.csv",
+        "initiatives-excel-nl.csv",
+        "initiatives.xlsx",
+    }
     for name, (size, digest, _) in described.items():
         assert size == len(files[name]) and digest == hashlib.sha256(files[name]).hexdigest(), name
     assert described["kg.ttl"][2] == ["text", "turtle"] and described["kg.jsonld"][2] == [

@@ -145,3 +145,70 @@ def test_validate_one_file_with_the_rest_of_the_project(project: Path, capsys, m
     edited.write_text(one.read_text().replace("mi:municipality gm:gm0505", "mi:municipality gm:gm0344"))
     assert main(["validate", str(edited)]) == 1
     assert "PartnerMunicipality" in capsys.readouterr().out
+
+
+# --- Excel workbooks and the Dutch Excel copy of the release's table ------------------------------
+
+
+def _sheet(data: bytes) -> list[list[tuple[object, str]]]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return [[(c.value, c.data_type) for c in row] for row in book.active.iter_rows()]
+
+
+def test_query_xlsx_has_numbers_as_numbers(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "counts.xlsx"
+    assert main(["query", "bottleneck-counts", "--format", "xlsx", "-o", str(out), "--no-infer"]) == 0
+    rows = _sheet(out.read_bytes())
+    assert [v for v, _ in rows[0]] == ["code", "label", "initiatives"]
+    counts = {row[0][0]: row[2] for row in rows[1:]}
+    assert counts["aanbesteden"] == (6, "n") and counts["fiscaliteit"] == (5, "n")
+    csv_rows = list(csv.reader(io.StringIO(_csv_of("bottleneck-counts", capsys), newline="")))
+    assert [[str(v) for v, _ in row] for row in rows] == csv_rows  # the same table as the CSV
+
+
+def _csv_of(name: str, capsys) -> str:
+    assert main(["query", name, "--format", "csv", "--no-infer"]) == 0
+    return capsys.readouterr().out
+
+
+def test_xlsx_neutralises_formulas_like_csv_and_is_reproducible(tmp_path: Path, capsys) -> None:
+    query = tmp_path / "q.rq"
+    query.write_text(
+        'SELECT ?a ?b ?c ?d WHERE { VALUES (?a ?b ?c ?d) { ("=HYPERLINK(\\"http://x\\")" "@SUM(1)" '
+        '"-5" 12345678901234567890) } }'
+    )
+    first, second = tmp_path / "1.xlsx", tmp_path / "2.xlsx"
+    assert main(["query", str(query), "--format", "xlsx", "-o", str(first)]) == 0
+    assert main(["query", str(query), "--format", "xlsx", "-o", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    row = _sheet(first.read_bytes())[1]
+    assert row[0] == ('\'=HYPERLINK("http://x")', "s") and row[1] == ("'@SUM(1)", "s")
+    assert row[2] == ("-5", "s")  # a plain string that reads as a number stays as written
+    assert row[3] == ("12345678901234567890", "s")  # more digits than a spreadsheet keeps: text
+    csv_row = list(csv.reader(io.StringIO(_csv_of(str(query), capsys), newline="")))[1]
+    assert [v for v, _ in row] == csv_row
+
+
+def test_xlsx_refuses_a_character_it_cannot_hold(tmp_path: Path, capsys) -> None:
+    query = tmp_path / "q.rq"
+    query.write_text('SELECT ?a WHERE { BIND ("bell\\u0007" AS ?a) }')
+    assert main(["query", str(query), "--format", "xlsx", "-o", str(tmp_path / "x.xlsx")]) == 2
+    assert "control character" in capsys.readouterr().err and not (tmp_path / "x.xlsx").exists()
+
+
+def test_release_ships_a_workbook_and_a_dutch_excel_copy_of_the_same_table(tmp_path: Path, capsys) -> None:
+    assert main(["release", "--out", str(tmp_path / "rel")]) == 0
+    folder = tmp_path / "rel"
+    plain = list(csv.reader(io.StringIO((folder / "initiatives.csv").read_text("utf-8-sig"), newline="")))
+    raw_nl = (folder / "initiatives-excel-nl.csv").read_bytes()
+    assert raw_nl.startswith(b"\xef\xbb\xbf")
+    dutch = list(csv.reader(io.StringIO(raw_nl.decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert len(dutch) == len(plain) == 12 and all(len(r) == len(plain[0]) for r in dutch)
+    area = plain[0].index("area_m2")
+    for a, b in zip(plain, dutch, strict=True):  # the same cells; only decimal points become commas
+        assert [x.replace(".", ",") if i == area else x for i, x in enumerate(a)] == b
+    book = _sheet((folder / "initiatives.xlsx").read_bytes())
+    assert [[("" if v is None else str(v)) for v, _ in row] for row in book] == plain
+    assert "initiatives.xlsx" in (folder / "SHA256SUMS").read_text()

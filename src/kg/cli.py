@@ -33,6 +33,7 @@ EXAMPLES = {
     "info": "example:\n  kg info",
     "init": "example:\n  kg init register-dordrecht && cd register-dordrecht && kg validate",
     "validate": "examples:\n  kg validate\n  kg validate my-data.ttl --format json\n"
+    "  kg validate --format html -o rapport.html\n"
     "  kg validate --shapes extra-shapes.ttl --lang en\n"
     "  kg validate --endpoint http://127.0.0.1:7878/query     # the graphs kg push wrote there",
     "queries": "example:\n  kg queries",
@@ -192,7 +193,13 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="use these SHACL shapes instead of the bundled ones (repeatable)",
     )
-    p.add_argument("--format", choices=REPORT_FORMATS, default="text")
+    p.add_argument(
+        "--format",
+        choices=REPORT_FORMATS,
+        default="text",
+        help="text (default: grouped by initiative, with values, files and lines), html (a readable page), "
+        "turtle (the W3C SHACL report) or json",
+    )
 
     verb("queries", "list the stored queries and their parameters")
 
@@ -210,8 +217,8 @@ def _parser() -> argparse.ArgumentParser:
         "--format",
         choices=QUERY_FORMATS,
         default="table",
-        help="table (default); csv, tsv, json, xml (W3C SPARQL results) for SELECT/ASK; "
-        "turtle, nt, jsonld, xml for CONSTRUCT/DESCRIBE",
+        help="table (default); csv, tsv, json, xml (W3C SPARQL results) or xlsx (an Excel workbook; "
+        "needs -o) for SELECT/ASK; turtle, nt, jsonld, xml for CONSTRUCT/DESCRIBE",
     )
     p.add_argument("--no-infer", action="store_true", help="query asserted triples only")
     p.add_argument(
@@ -523,14 +530,24 @@ def _validate(args: argparse.Namespace) -> int:
             raise UsageError("--endpoint validates the store's graphs: no FILE, --data or --engine with it")
         with progress(f"validating on {args.endpoint}"):
             report = validate(_client(args, args.endpoint), _graphs(args), args.shapes)
-        text = {"text": lambda: report.text(args.lang), "turtle": report.turtle, "json": report.json}
+        text = {
+            "text": lambda: report.text(args.lang),
+            "html": lambda: report.html(args.lang),
+            "turtle": report.turtle,
+            "json": report.json,
+        }
         _write(text[args.format]().encode(), args.output)
         return EXIT_OK if report.conforms else EXIT_NONCONFORMING
     files = _validated_files(args)
     with progress(say("validate.progress", args.lang, engine=args.engine)):
         graph = load(files or None, args.engine, base=getattr(args, "base", None))
         report = graph.validate(args.shapes, engine=args.engine)
-    text = {"text": lambda: report.text(args.lang), "turtle": report.turtle, "json": report.json}
+    text = {
+        "text": lambda: report.text(args.lang),
+        "html": lambda: report.html(args.lang),
+        "turtle": report.turtle,
+        "json": report.json,
+    }
     _write(text[args.format]().encode(), args.output)
     return EXIT_OK if report.conforms else EXIT_NONCONFORMING
 
@@ -558,6 +575,8 @@ def _query(args: argparse.Namespace) -> int:
     from kg.core.sparql_text import check
     from kg.graph import load
 
+    if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
+        raise UsageError("--format xlsx writes a binary workbook: give -o FILE.xlsx")
     stored = get(args.name)
     try:  # before any work
         check(stored.text, allow_service=args.allow_service, prefixes=PREFIXES)

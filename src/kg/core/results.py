@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from kg.core.errors import UsageError
 from kg.core.namespaces import PREFIXES, shorten
-from kg.core.result_formats import WRITERS
+from kg.core.result_formats import WRITERS, csv_text
 from kg.core.spreadsheet import neutralise
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -34,7 +34,7 @@ GRAPH_FORMATS = {
     "trig": ox.RdfFormat.TRIG,
     "nquads": ox.RdfFormat.N_QUADS,
 }
-SELECT_FORMATS = ("table", *RESULT_FORMATS)
+SELECT_FORMATS = ("table", *RESULT_FORMATS, "xlsx")
 CONSTRUCT_FORMATS = ("turtle", "nt", "jsonld", "xml", "table")
 QUERY_FORMATS = tuple(dict.fromkeys((*SELECT_FORMATS, *CONSTRUCT_FORMATS)))  # what `kg query` offers
 
@@ -59,6 +59,25 @@ def term_text(term: Term | None) -> str:
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     return str(term)
+
+
+def _xlsx_value(term: Term | None) -> object:
+    """A cell of a workbook: integers and decimals as numbers when a spreadsheet holds them exactly
+    (15 significant digits, IEEE 754 doubles), doubles as numbers; all else as text, as CSV writes it."""
+    from decimal import Decimal, InvalidOperation
+
+    if isinstance(term, ox.Literal) and not term.language:
+        dt = term.datatype.value.removeprefix("http://www.w3.org/2001/XMLSchema#")
+        try:
+            if dt in ("integer", "int", "long", "short", "positiveInteger", "nonNegativeInteger", "decimal"):
+                number = Decimal(term.value)
+                if number.is_finite() and len(number.normalize().as_tuple().digits) <= 15:
+                    return int(number) if dt != "decimal" else number
+            elif dt in ("double", "float"):
+                return float(term.value)
+        except (InvalidOperation, ValueError):
+            pass
+    return csv_text(term)
 
 
 def python_value(term: Term | None) -> object:
@@ -113,16 +132,32 @@ class Result:
                     f"(use one of: {', '.join(CONSTRUCT_FORMATS)})"
                 )
             return ox.serialize(self.triples, format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)
-        if fmt not in RESULT_FORMATS:
+        if fmt not in RESULT_FORMATS and fmt != "xlsx":
             raise UsageError(
                 f"--format {fmt} does not fit a {self.form} query (use one of: {', '.join(SELECT_FORMATS)})"
             )
+        if fmt == "xlsx":
+            return self.xlsx()
         if self.form == "ASK" and fmt in ("csv", "tsv"):
             return b"true" if self.boolean else b"false"
         data = WRITERS[fmt](self.variables, self.rows, self.boolean if self.form == "ASK" else None)
         if fmt == "csv":  # cells a spreadsheet would run as formulas get a leading quote (OWASP)
             return neutralise(data.decode("utf-8")).encode("utf-8")
         return data
+
+    def xlsx(self) -> bytes:
+        """The rows as an Excel workbook: a header of variable names, numbers as numbers, everything
+        else as CSV writes it, formula-like cells neutralised (kg.core.spreadsheet.xlsx)."""
+        from kg.core.spreadsheet import xlsx
+
+        if self.form == "ASK":
+            rows: list[list[object]] = [["boolean"], ["true" if self.boolean else "false"]]
+        else:
+            rows = [list(self.variables)] + [[_xlsx_value(t) for t in row] for row in self.rows]
+        try:
+            return xlsx(rows, sheet="resultaat")
+        except ValueError as err:
+            raise UsageError(f"--format xlsx: {err}; use --format csv") from None
 
     def table(self) -> str:
         """A plain-text table for reading in a terminal; long values are cut (csv/json give them whole)."""

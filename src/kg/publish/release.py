@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from kg.core import bundle
 from kg.core.errors import InputError, KgError
 from kg.core.namespaces import ID, PREFIXES
-from kg.core.spreadsheet import write_rows
+from kg.core.spreadsheet import excel_nl, write_rows, xlsx
 from kg.core.turtle import canonical_blank_nodes, serialize
 from kg.graph import DATA, INFERRED, ONTOLOGY, KnowledgeGraph
 from kg.publish import jsonld
@@ -66,6 +66,18 @@ FILE_TYPES = {  # file name: (IANA media type, EU file-type code, nl title, en t
         "Ontology, data and inferred triples as named graphs (TriG)",
     ),
     "initiatives.csv": ("text/csv", "CSV", "Initiatieven als tabel", "Initiatives as a table"),
+    "initiatives-excel-nl.csv": (
+        "text/csv",
+        "CSV",
+        "Initiatieven als tabel voor Excel met Nederlandse instellingen (puntkomma's, decimale komma's)",
+        "Initiatives as a table for Excel with Dutch settings (semicolons, decimal commas)",
+    ),
+    "initiatives.xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "XLSX",
+        "Initiatieven als Excel-werkmap",
+        "Initiatives as an Excel workbook",
+    ),
 }
 
 
@@ -241,10 +253,9 @@ def _number(value: object) -> object:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _initiatives_csv(kg: KnowledgeGraph, delimiter: str = ",") -> bytes:
-    """One row per initiative for spreadsheet users: codes with their Dutch labels beside them, the
-    founding year, area and descriptions. UTF-8 with a byte order mark, so that Excel reads it as
-    UTF-8; cells that a spreadsheet could run as a formula are neutralised (kg.core.spreadsheet)."""
+def initiatives_table(kg: KnowledgeGraph) -> list[list[object]]:
+    """One row per initiative for spreadsheet users (header first): codes with their Dutch labels
+    beside them, the founding year, area and descriptions."""
     rows = {r["initiative"]: r for r in kg.query("initiatives", lang="nl")}
     lists: dict[str, dict[str, list[tuple[str, str]]]] = {
         i: {"activities": [], "bottlenecks": []} for i in rows
@@ -297,7 +308,7 @@ def _initiatives_csv(kg: KnowledgeGraph, delimiter: str = ",") -> bytes:
                 iri,
             ]
         )
-    return write_rows(table, delimiter=delimiter, bom=True).encode("utf-8")
+    return table
 
 
 def _rdf(kg: KnowledgeGraph) -> dict[str, bytes]:
@@ -332,7 +343,9 @@ Knowledge graph of citizen initiatives: the eleven experiment partners of Ruim o
 | kg.jsonld | the same in JSON-LD with a readable context (short keys, initiatives with their parts) |
 | kg.rdf | the same in RDF/XML |
 | kg.trig | three named graphs: ontology, data and the OWL 2 RL inferred triples |
-| initiatives.csv | one row per initiative, for spreadsheets (codes separated by ;) |
+| initiatives.csv | one row per initiative, for spreadsheets (codes separated by ;), UTF-8 with a BOM |
+| initiatives-excel-nl.csv | the same table for Excel with Dutch settings (semicolons, decimal commas) |
+| initiatives.xlsx | the same table as an Excel workbook (numbers as numbers) |
 | metadata.ttl | DCAT-AP-NL dataset description with VoID statistics and a distribution per file |
 | validation-report.ttl | the SHACL validation report of this data (it conforms) |
 | docs/ontology.nl.html, docs/ontology.en.html | documentation of the ontology, vocabularies and shapes |
@@ -367,8 +380,11 @@ def build(
     base_url = base_url or f"https://w3id.org/initiatieven/release/{version}/"
     progress("writing the RDF serializations")
     files = _rdf(kg)
-    progress("writing initiatives.csv")
-    files["initiatives.csv"] = _initiatives_csv(kg)
+    progress("writing initiatives.csv, initiatives-excel-nl.csv and initiatives.xlsx")
+    table = initiatives_table(kg)
+    files["initiatives.csv"] = write_rows(table, bom=True).encode("utf-8")
+    files["initiatives-excel-nl.csv"] = excel_nl(write_rows(table)).encode("utf-8")
+    files["initiatives.xlsx"] = xlsx(table, sheet="initiatieven")
     progress("describing the dataset (DCAT-AP-NL, VoID)")
     metadata = dcat_metadata(kg, dict(files), base_url, meta)
     checked = validate_metadata(metadata)
