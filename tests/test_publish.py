@@ -288,7 +288,7 @@ def test_release_into_existing_folder(tmp_path: Path) -> None:
     assert done.returncode == 2 and "use --force" in done.stderr
     done = subprocess.run([*args, "--force"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and (out / "kg.ttl").exists()
-    assert done.stderr.strip().splitlines() == [f"kg: released 12 files into {out}"]  # quiet when piped
+    assert done.stderr.strip().splitlines() == [f"kg: released 14 files into {out}"]  # quiet when piped
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rel"]
 
 
