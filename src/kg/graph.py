@@ -234,9 +234,7 @@ class KnowledgeGraph:
         read again only for the nodes that have findings (kg.core.sources)."""
         if not report.findings:
             return report
-        focuses = sorted(
-            {f.focus for f in report.findings if ":" in f.focus and not f.focus.startswith("_:")}
-        )
+        focuses = sorted({f.focus for f in report.findings if _iri(f.focus)})
         owner: dict[str, str] = {}
         patterns = (  # one query each: Oxigraph joins each with the VALUES first
             "?f a mi:Initiative BIND (?f AS ?i)",
@@ -244,7 +242,7 @@ class KnowledgeGraph:
             "?f ?p ?i . ?i a mi:Initiative",
         )
         for start in range(0, len(focuses), 500):
-            values = " ".join(f"<{iri}>" for iri in focuses[start : start + 500])
+            values = " ".join(str(ox.NamedNode(iri)) for iri in focuses[start : start + 500])
             for pattern in patterns:
                 answer = self.query(
                     f"SELECT ?f ?i WHERE {{ VALUES ?f {{ {values} }} {pattern} }}", infer=False
@@ -256,7 +254,7 @@ class KnowledgeGraph:
                     owner.setdefault(focus, initiative)  # itself first, then the least IRI
         initiatives = sorted(set(owner.values()))
         for start in range(0, len(initiatives), 500):
-            values = " ".join(f"<{iri}>" for iri in initiatives[start : start + 500])
+            values = " ".join(str(ox.NamedNode(iri)) for iri in initiatives[start : start + 500])
             answer = self.query(
                 f"SELECT ?i ?n WHERE {{ VALUES ?i {{ {values} }} ?i skos:prefLabel ?n }} ORDER BY ?n",
                 infer=False,
@@ -284,6 +282,17 @@ def _shown_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def _iri(text: str) -> bool:
+    """Whether ``text`` is an absolute IRI (a finding's focus may also be a literal's value)."""
+    if text.startswith("_:"):
+        return False
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 def resolve(query: str | StoredQuery) -> StoredQuery:
