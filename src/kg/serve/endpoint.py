@@ -151,10 +151,16 @@ class Handler:
         return Answer(200, media, rdf(triples, conneg.GRAPHS[media]), {})
 
     # --- stored queries -------------------------------------------------------------------------
-    def op_stored(self, name: str, params: dict[str, str], accept: str | None, lang: str = "nl") -> Answer:
+    def op_stored(
+        self, name: str, params: dict[str, str], accept: str | None, lang: str = "nl", text: str | None = None
+    ) -> Answer:
+        """A stored query; with ``text`` (edited in the editor), that text under the query's name: its
+        ``?_name`` variables are the parameters, validated and bound like the stored query's."""
         stored = queries.stored().get(name)  # stored queries only: never a file named by the client
         if stored is None:
             return error(404, f"unknown query {name!r}")
+        if text is not None and text != stored.text:
+            stored = queries.parse(text, name)
         result = self.graph.query(stored, params, lang=lang, limit=self.max_rows)
         return self.serialize(result, accept)
 
