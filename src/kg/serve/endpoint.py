@@ -161,7 +161,9 @@ class Handler:
             return error(404, f"unknown query {name!r}")
         if text is not None and text != stored.text:
             stored = queries.parse(text, name)
-        result = self.graph.query(stored, params, lang=lang, limit=self.max_rows)
+        result = self.graph.query(
+            stored, params, lang=lang, limit=self.max_rows, allow_service=self.settings.allow_service
+        )
         return self.serialize(result, accept)
 
     # --- pages ----------------------------------------------------------------------------------

@@ -23,9 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from kg.core import queries
-from kg.core.errors import QueryError
 from kg.core.namespaces import BASE, PREFIXES
-from kg.core.sparql_text import check
 from kg.core.version import __version__
 from kg.serve import conneg, pages
 from kg.serve.contract import Answer, Settings
@@ -330,10 +328,7 @@ class App:
             return await self.work(
                 request, "description", {"endpoint": endpoint, "accept": self.accept(request, params)}
             )
-        try:
-            check(query, allow_service=self.limits.allow_service, prefixes=PREFIXES)
-        except QueryError as err:
-            return self.fail(request, 400, str(err), data=True)
+        # the query checks (size, nesting, SERVICE) run once, in the worker, on the one query path
         args = {
             "query": query,
             "accept": self.accept(request, params),
@@ -412,14 +407,10 @@ class App:
         params = _query_params(request)
         text = None
         if request.method == "POST":
-            try:
+            try:  # the text is checked in the worker (KnowledgeGraph.query), as on /sparql
                 text = await self._query(request, params, form_needs_query=False)
-                if text is not None:
-                    check(text, allow_service=self.limits.allow_service, prefixes=PREFIXES)
             except Problem as err:
                 return self.fail(request, err.status, str(err), err.headers, data=True)
-            except QueryError as err:
-                return self.fail(request, 400, str(err), data=True)
         values = {k: v[-1] for k, v in params.items() if k != "format"}
         lang = values.get("lang", "nl")
         args = {"name": name, "params": values, "lang": lang, "accept": self.accept(request, params)}

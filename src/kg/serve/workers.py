@@ -118,15 +118,20 @@ def _lock_down(settings: Settings) -> None:
 
 
 def _work(connection: Connection, handler: object, settings: Settings) -> None:
-    """A forked worker: answer requests until the socket closes."""
+    """A forked worker: answer requests until the socket closes, on one thread with a big stack (made
+    once, not per request: the queries it runs find themselves on it already)."""
     _lock_down(settings)
+    on_big_stack(lambda: _serve(connection, handler))
+
+
+def _serve(connection: Connection, handler: object) -> None:
     while True:
         try:
             op, args = connection.recv()
         except (EOFError, OSError):
             return
         try:
-            answer = on_big_stack(lambda op=op, args=args: handler.handle(op, args))
+            answer = handler.handle(op, args)
         except MemoryError:
             answer = Answer(
                 503,
