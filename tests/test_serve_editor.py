@@ -8,18 +8,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import shutil
 import urllib.parse
 from collections.abc import Iterator
 from importlib import resources
 
 import pytest
-from serving import fetch, kg_serve
+from serving import Editor, fetch, kg_serve
 
 from kg.core import queries
 from kg.serve.server import CSP
 
-CHROMIUM = shutil.which("chromium")
 STATIC = resources.files("kg.serve") / "static"
 PREFIXES = (
     "PREFIX mi: <https://w3id.org/initiatieven/def/>\nPREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
@@ -113,72 +111,6 @@ def test_edited_stored_query_keeps_its_parameter_over_http(server: str, graph) -
         {"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert status == 400 and b"SERVICE" in body
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-class Editor:
-    """One page of the editor, recording CSP violations, script errors and requests to other hosts."""
-
-    def __init__(self, browser: object, server: str):
-        self.server = server
-        self.context = browser.new_context(accept_downloads=True)
-        self.page = self.context.new_page()
-        self.problems: list[str] = []
-        self.page.add_init_script(
-            "document.addEventListener('securitypolicyviolation', "
-            "e => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.sourceFile))"
-        )
-        self.page.on("console", lambda m: m.type == "error" and self.problems.append(m.text))
-        self.page.on("pageerror", lambda e: self.problems.append(f"script error: {e}"))
-        self.page.on("dialog", lambda d: (self.problems.append(f"dialog: {d.message}"), d.dismiss()))
-        self.page.on(
-            "request",
-            lambda r: r.url.startswith((server, "data:")) or self.problems.append(f"request to {r.url}"),
-        )
-
-    def open(self, url: str = "/") -> None:
-        self.page.goto(url if url.startswith("http") else self.server + url)
-        self.page.wait_for_selector(".yasqe .CodeMirror")
-
-    def tab(self, name: str) -> None:
-        self.page.locator(".tabsList .tab a", has_text=re.compile(f"^{re.escape(name)}")).first.click()
-        self.page.wait_for_function("n => kgEditor.getTab().getName() === n", arg=name)
-
-    def run(self, text: str | None = None) -> None:
-        """Set the text (if given) and run it with Ctrl+Enter; wait for the answer."""
-        if text is not None:
-            self.page.evaluate("t => { kgEditor.getTab().getYasqe().setValue(t); }", text)
-        self.page.evaluate(
-            "window.kgAnswered = false;"
-            "kgEditor.getTab().once('queryResponse', () => { window.kgAnswered = true; }); 0"
-        )
-        self.page.locator(".yasqe .CodeMirror:visible").click()
-        self.page.keyboard.press("Control+Enter")
-        self.page.wait_for_function("() => window.kgAnswered")
-
-    def cells(self, column: int) -> list[str]:
-        """The texts of one column of the results table as shown (the current page)."""
-        rows = self.page.locator(".yasr .dataTable tbody tr:visible")
-        return [rows.nth(i).locator("td").nth(column).inner_text().strip() for i in range(rows.count())]
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from kg.core.namespaces import DCT, DEF, PREFIXES, RDFS, SD, SKOS, VOID
 from kg.core.results import GRAPH_FORMATS, Result
 from kg.graph import KnowledgeGraph
 from kg.serve import conneg, pages
-from kg.serve.contract import Answer, Settings
+from kg.serve.contract import Answer, NotConforming, Settings
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
@@ -58,6 +58,10 @@ class Handler:
     @classmethod
     def load(cls, settings: Settings) -> Handler:
         graph = KnowledgeGraph.load(list(settings.data) if settings.data else None, base=settings.base)
+        if settings.validate:  # a public endpoint serves only data that passed its own shapes
+            report = graph.validate()
+            if not report.conforms:
+                raise NotConforming(report.text("en"))
         graph.infer()
         for iri, path in settings.named_graphs:
             graph.engine.load([Path(path)], iri, settings.base)

@@ -479,9 +479,11 @@ def serve(
     cors_origin: str = "*",
     named_graphs: list[tuple[str, str]] | None = None,
     base: str | None = None,
+    validate: bool = True,
 ) -> None:
     """Run the server until interrupted (``memory_cap`` in MB per query worker); relative IRIs in the
-    files resolve against ``base``, or each file's own IRI."""
+    files resolve against ``base``, or each file's own IRI. Data that does not conform to the shapes is
+    refused (NotConforming, with the report) unless ``validate`` is False."""
     import asyncio
 
     import uvicorn
@@ -493,6 +495,7 @@ def serve(
         memory_cap=memory_cap * 1024 * 1024,
         allow_service=tuple(allow_service or ()),
         base=base,
+        validate=validate,
     )
     pool = Pool(settings, workers=workers, timeout=timeout, queue=queue)
     app = App(pool, Limits(max_request_size, settings.allow_service, cors_origin))
