@@ -179,7 +179,7 @@ _big = threading.local()
 
 def on_big_stack(work: Callable[[], T]) -> T:
     """Run ``work`` in a thread with a large stack: the query engine recurses once per nested element.
-    On such a thread already (a query worker runs its whole loop on one), ``work`` runs right there."""
+    On such a thread already (a query worker runs each request on one), ``work`` runs right there."""
     if getattr(_big, "stack", False):
         return work()
     result: list = []
