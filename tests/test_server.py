@@ -25,7 +25,6 @@ import rdflib
 import kg
 
 
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
