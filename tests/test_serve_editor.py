@@ -103,6 +103,23 @@ def test_edited_stored_query_keeps_its_parameter_over_http(server: str, graph) -
         {"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert status == 400 and b"no parameter 'x'" in body
+    # the header is the stored file's: YAML in the client's #+ lines is never read (a bomb, deep nesting)
+    bomb = "\n".join(
+        ["#+ params:", "#+   bottleneck: &a [" + ",".join(["x"] * 50) + "]"]
+        + [
+            f"#+ l{i}: &l{i} [" + ",".join([f"*{'a' if i == 0 else f'l{i - 1}'}"] * 50) + "]"
+            for i in range(8)
+        ]
+        + ["#+ deep: " + "[" * 5000 + "]" * 5000]
+    )
+    form = urllib.parse.urlencode({"query": bomb + "\n" + edited, "bottleneck": "regelluwte"}).encode()
+    status, _, body = fetch(
+        server + "/api/queries/initiatives-by-bottleneck",
+        form,
+        {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/csv"},
+        timeout=10,
+    )
+    assert status == 200 and sorted(body.decode().splitlines()[1:]) == expected
     # the edited text passes the same checks as /sparql
     form = urllib.parse.urlencode({"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"})
     status, _, body = fetch(

@@ -158,13 +158,16 @@ class Handler:
     def op_stored(
         self, name: str, params: dict[str, str], accept: str | None, lang: str = "nl", text: str | None = None
     ) -> Answer:
-        """A stored query; with ``text`` (edited in the editor), that text under the query's name: its
-        ``?_name`` variables are the parameters, validated and bound like the stored query's."""
+        """A stored query; with ``text`` (edited in the editor), that text under the query's name and its
+        ``#+`` header: the ``?_name`` variables of the text are the parameters, validated and bound like
+        the stored query's. The header is the stored file's, never the client's (no client YAML is read)."""
         stored = queries.stored().get(name)  # stored queries only: never a file named by the client
         if stored is None:
             return error(404, f"unknown query {name!r}")
         if text is not None and text != stored.text:
-            stored = queries.parse(text, name)
+            header = [line for line in stored.text.splitlines() if line.startswith("#+")]
+            body = [line for line in text.splitlines() if not line.startswith("#+")]
+            stored = queries.parse("\n".join([*header, *body]), name)
         result = self.graph.query(
             stored, params, lang=lang, limit=self.max_rows, allow_service=self.settings.allow_service
         )
