@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -113,3 +114,54 @@ def status_of(response: bytes) -> int:
     """The status code of the first response in raw bytes (0 if there is none)."""
     line = response.split(b"\r\n", 1)[0].split()
     return int(line[1]) if len(line) > 1 and line[0].startswith(b"HTTP/") else 0
+
+
+class Editor:
+    """One page of the editor, recording CSP violations, script errors and requests to other hosts."""
+
+    def __init__(self, browser: object, server: str):
+        self.server = server
+        self.context = browser.new_context(accept_downloads=True)
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.add_init_script(
+            "document.addEventListener('securitypolicyviolation', "
+            "e => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.sourceFile))"
+        )
+        self.page.on("console", lambda m: m.type == "error" and self.problems.append(m.text))
+        self.page.on("pageerror", lambda e: self.problems.append(f"script error: {e}"))
+        self.page.on("dialog", lambda d: (self.problems.append(f"dialog: {d.message}"), d.dismiss()))
+        self.page.on(
+            "request",
+            lambda r: r.url.startswith((server, "data:")) or self.problems.append(f"request to {r.url}"),
+        )
+
+    def open(self, url: str = "/") -> None:
+        self.page.goto(url if url.startswith("http") else self.server + url)
+        self.page.wait_for_selector(".yasqe .CodeMirror")
+
+    def tab(self, name: str) -> None:
+        self.page.locator(
+            ".tabsList .tab a", has_text=re.compile(f"^\\s*{re.escape(name)}\\s*✖?\\s*$")
+        ).first.click()
+        self.page.wait_for_function("n => kgEditor.getTab().getName() === n", arg=name)
+
+    def run(self, text: str | None = None) -> None:
+        """Set the text (if given) and run it with Ctrl+Enter; wait for the answer."""
+        if text is not None:
+            self.page.evaluate("t => { kgEditor.getTab().getYasqe().setValue(t); }", text)
+        self.page.evaluate(
+            "window.kgAnswered = false;"
+            "kgEditor.getTab().once('queryResponse', () => { window.kgAnswered = true; }); 0"
+        )
+        self.page.locator(".yasqe .CodeMirror:visible").click()
+        self.page.keyboard.press("Control+Enter")
+        self.page.wait_for_function("() => window.kgAnswered")
+
+    def cells(self, column: int) -> list[str]:
+        """The texts of one column of the results table as shown (the current page)."""
+        rows = self.page.locator(".yasr .dataTable tbody tr:visible")
+        return [rows.nth(i).locator("td").nth(column).inner_text().strip() for i in range(rows.count())]
+
+    def close(self) -> None:
+        self.context.close()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
+import subprocess
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -54,6 +56,29 @@ def test_keep_alive_posts_each_get_their_own_answer(server: str) -> None:
         assert response.status == 200 and value(response.read()) == "2"
     finally:
         conn.close()
+
+
+NODE_FETCH = """
+const url = process.argv[1], out = [];
+(async () => {
+  for (const n of [1, 2, 3]) {
+    const r = await fetch(url, {method: 'POST', body: `SELECT (${n} AS ?x) WHERE {}`,
+      headers: {'Content-Type': 'application/sparql-query', Accept: 'application/sparql-results+json'}});
+    out.push(r.status + ' ' + (await r.json()).results.bindings[0].x.value);
+  }
+  console.log(out.join(','));
+})();
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_node_fetch_keep_alive_gets_each_answer(server: str) -> None:
+    """Issue 13 named Node's fetch (keep-alive by default) among the clients that got old answers."""
+    done = subprocess.run(
+        ["node", "-e", NODE_FETCH, server + "/sparql"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "200 1,200 2,200 3"
 
 
 def test_requests_session_reuses_the_connection_correctly(server: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from serving import DATA_FILES, fetch, kg_serve, sparql_get, sparql_post
+from serving import DATA_FILES, Editor, fetch, free_port, kg_serve, sparql_get, sparql_post
 
 XSS = "<img src=x onerror=alert(1)>"
 EVIL_DATA = f"""
@@ -74,7 +74,8 @@ def evil(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(evil: Path) -> Iterator[str]:
-    with kg_serve("--timeout", "5", "--data", *DATA_FILES, str(evil)) as url:
+    # the operator forces it (--no-validate): the HTML must still be safe
+    with kg_serve("--timeout", "5", "--no-validate", "--data", *DATA_FILES, str(evil)) as url:
         yield url
 
 
@@ -149,6 +150,36 @@ def test_home_page_escapes_data(server: str) -> None:
     status, _, body = fetch(server + "/", headers={"Accept": "text/html"})
     page = body.decode()
     assert status == 200 and XSS not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_data_that_does_not_conform_is_not_served(evil: Path) -> None:
+    """Issue 13: kg serve served data without validating it. Now it refuses (exit 1, the report on
+    stderr) and never listens."""
+    port = free_port()
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--data", *DATA_FILES, str(evil)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert "does not conform" in done.stderr and "partnerNumber" in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("kg: error: the data does not conform")
+
+
+def test_editor_shows_data_as_text(server: str, browser: object) -> None:
+    """The query editor's result table (YASR) with the hostile data: text, no element, no script."""
+    editor = Editor(browser, server)
+    try:
+        editor.open()
+        editor.tab("initiatives")
+        editor.run()
+        cells = editor.page.locator(".yasr .dataTable tbody td").all_inner_texts()
+        assert any(XSS in cell for cell in cells)
+        assert editor.page.locator(".yasr img").count() == 0
+        assert editor.problems == []  # no CSP violation, no script error, no dialog
+    finally:
+        editor.close()
 
 
 def test_resource_page_links_only_http(server: str) -> None:

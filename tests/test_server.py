@@ -24,8 +24,6 @@ import rdflib
 
 import kg
 
-CHROMIUM = shutil.which("chromium")
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -279,48 +277,6 @@ def test_linked_data_pages(server: str) -> None:
     assert fetch(server + "/id/initiatief/nobody")[0] == 404
     status, _, body = fetch(server + "/")
     assert status == 200 and b'href="/id/initiatief/crabbehoeve"' in body
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
-def test_browser_runs_a_stored_query_from_the_editor(server: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(server + "/")
-            assert page.locator("table tr").count() == 12  # header + eleven initiatives
-            page.select_option("#query-name", "initiatives-by-bottleneck")
-            assert page.input_value("#params input[name=bottleneck]") == "fiscaliteit"
-            page.fill("#params input[name=bottleneck]", "regelluwte")
-            page.click("#run")
-            page.wait_for_selector("#row-count")
-            assert page.inner_text("#row-count") == "3 rows"
-            cells = page.locator("#results td").all_inner_texts()
-            assert "Crabbehoeve" in cells and "Ons Buurthuis" in cells
-            page.fill(
-                "#query-text",
-                "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/initiatieven/def/Initiative> }",
-            )
-            page.click("#run")
-            page.wait_for_function(
-                "document.querySelector('#results td') && "
-                "document.querySelector('#results td').textContent === '11'"
-            )
-        finally:
-            browser.close()
 
 
 # --- external stores (see also tests/test_stores.py) ---------------------------------------------

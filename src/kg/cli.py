@@ -360,6 +360,11 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="also serve FILE as the named graph IRI (not part of the default graph; repeatable)",
     )
+    p.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="serve data that does not conform to the shapes (default: refuse it, exit 1)",
+    )
 
     p = verb(
         "push",
@@ -752,6 +757,7 @@ def _infer(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from kg.serve.contract import NotConforming
     from kg.serve.server import serve
 
     named = []
@@ -777,7 +783,16 @@ def _serve(args: argparse.Namespace) -> int:
             cors_origin=args.cors_origin,
             named_graphs=named,
             base=args.base,
+            validate=not args.no_validate,
         )
+    except NotConforming as err:
+        print(str(err), end="", file=sys.stderr)
+        print(
+            "kg: error: the data does not conform to the shapes: not serving it "
+            "(kg validate tells why; --no-validate serves it anyway)",
+            file=sys.stderr,
+        )
+        return EXIT_NONCONFORMING
     except OSError as err:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
     return EXIT_OK

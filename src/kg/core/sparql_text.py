@@ -13,8 +13,7 @@ import itertools
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from kg.core.errors import QueryError
 
@@ -30,7 +29,7 @@ _TOKEN = re.compile(
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<word>(?:[^\s{}()\[\],;<>"'\#\\=!&|+*/^@]|\\.|@[A-Za-z])+)
+  | (?P<word>(?:[^\s{}()\[\],;<>"'\#\\=!&|+*/^@]+|\\.|@[A-Za-z])+)
   | (?P<punct>.)
     """,
     re.VERBOSE | re.DOTALL,
@@ -39,8 +38,9 @@ _OPEN, _CLOSE = "{([", "})]"
 VARIABLE = re.compile(r"[?$](\w+)")  # a variable (section 19.8: VAR1, VAR2), its name
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One token (a tuple: made once per token of every query, so it must be cheap)."""
+
     kind: str  # iri, string, word or punct
     text: str
     start: int
@@ -49,17 +49,21 @@ class Token:
 
 def tokens(text: str) -> list[Token]:
     """The tokens of a query outside whitespace and comments, with their bracket depth."""
-    out, depth = [], 0
+    out: list[Token] = []
+    append, depth = out.append, 0
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
-        if kind in ("space", "comment"):
+        if kind == "space" or kind == "comment":
             continue
         value = match.group()
-        if kind == "punct" and value in _CLOSE:
-            depth -= 1
-        out.append(Token(kind, value, match.start(), depth))
-        if kind == "punct" and value in _OPEN:
-            depth += 1
+        if kind == "punct":
+            if value in _CLOSE:
+                depth -= 1
+            elif value in _OPEN:
+                append(Token(kind, value, match.start(), depth))
+                depth += 1
+                continue
+        append(Token(kind, value, match.start(), depth))
     return out
 
 
@@ -170,11 +174,18 @@ def with_limit(text: str, toks: list[Token], limit: int) -> str:
 T = TypeVar("T")
 
 
+_big = threading.local()
+
+
 def on_big_stack(work: Callable[[], T]) -> T:
-    """Run ``work`` in a thread with a large stack: the query engine recurses once per nested element."""
+    """Run ``work`` in a thread with a large stack: the query engine recurses once per nested element.
+    On such a thread already (a query worker runs each request on one), ``work`` runs right there."""
+    if getattr(_big, "stack", False):
+        return work()
     result: list = []
 
     def run() -> None:
+        _big.stack = True
         try:
             result.append((True, work()))
         except BaseException as err:  # handed to the caller's thread

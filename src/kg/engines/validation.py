@@ -232,8 +232,12 @@ def _describer(sources: list) -> object:
     return describe
 
 
+def _order(f: Finding) -> tuple:
+    return (f.severity, f.focus, f.path or "", f.shape, f.value or "", sorted(f.message.items()))
+
+
 def _compiled_report(results: list, describe: object) -> ValidationReport:
-    findings = sorted(
+    findings = list(
         Finding(
             severity=severity_name(check.severity.value),
             focus=focus.value,
@@ -244,6 +248,7 @@ def _compiled_report(results: list, describe: object) -> ValidationReport:
         )
         for check, focus, path, value in results
     )
+    findings.sort(key=_order)  # a key, not the dataclass order: a path or value may be None beside a str
     return ValidationReport(policy_conforms(findings), findings, None, "oxigraph", results, describe=describe)
 
 

@@ -25,3 +25,8 @@ class Settings:
     memory_cap: int = 1024 * 1024 * 1024  # bytes above the worker's size when forked
     allow_service: tuple[str, ...] = ()
     base: str | None = None  # relative IRIs in the files resolve against it (default: each file's IRI)
+    validate: bool = True  # refuse data that does not conform to the shapes
+
+
+class NotConforming(Exception):
+    """The data to serve does not conform to the shapes; the message is the validation report."""

@@ -21,7 +21,7 @@ from kg.core.namespaces import DCT, DEF, PREFIXES, RDFS, SD, SKOS, VOID
 from kg.core.results import GRAPH_FORMATS, Result
 from kg.graph import KnowledgeGraph
 from kg.serve import conneg, pages
-from kg.serve.contract import Answer, Settings
+from kg.serve.contract import Answer, NotConforming, Settings
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
@@ -58,6 +58,10 @@ class Handler:
     @classmethod
     def load(cls, settings: Settings) -> Handler:
         graph = KnowledgeGraph.load(list(settings.data) if settings.data else None, base=settings.base)
+        if settings.validate:  # a public endpoint serves only data that passed its own shapes
+            report = graph.validate()
+            if not report.conforms:
+                raise NotConforming(report.text("en"))
         graph.infer()
         for iri, path in settings.named_graphs:
             graph.engine.load([Path(path)], iri, settings.base)
@@ -151,11 +155,22 @@ class Handler:
         return Answer(200, media, rdf(triples, conneg.GRAPHS[media]), {})
 
     # --- stored queries -------------------------------------------------------------------------
-    def op_stored(self, name: str, params: dict[str, str], accept: str | None, lang: str = "nl") -> Answer:
+    def op_stored(
+        self, name: str, params: dict[str, str], accept: str | None, lang: str = "nl", text: str | None = None
+    ) -> Answer:
+        """A stored query; with ``text`` (edited in the editor), that text under the query's name and its
+        ``#+`` header: the ``?_name`` variables of the text are the parameters, validated and bound like
+        the stored query's. The header is the stored file's, never the client's (no client YAML is read)."""
         stored = queries.stored().get(name)  # stored queries only: never a file named by the client
         if stored is None:
             return error(404, f"unknown query {name!r}")
-        result = self.graph.query(stored, params, lang=lang, limit=self.max_rows)
+        if text is not None and text != stored.text:
+            header = [line for line in stored.text.splitlines() if line.startswith("#+")]
+            body = [line for line in text.splitlines() if not line.startswith("#+")]
+            stored = queries.parse("\n".join([*header, *body]), name)
+        result = self.graph.query(
+            stored, params, lang=lang, limit=self.max_rows, allow_service=self.settings.allow_service
+        )
         return self.serialize(result, accept)
 
     # --- pages ----------------------------------------------------------------------------------

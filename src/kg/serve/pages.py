@@ -2,6 +2,8 @@
 
 Everything that comes from the data is escaped; only http(s) IRIs become links; no inline script (the
 Content-Security-Policy set by kg.serve.server forbids it): scripts and styles are files under /static/.
+The query editor is YASGUI (vendored under /static/yasgui/, see README) driven by /static/editor.js,
+which reads the stored queries from a ``<script type="application/json">`` block (data, not script).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from html import escape
 
 import pyoxigraph as ox
 
-from kg.core.namespaces import BASE, DEF, ID, shorten
+from kg.core.namespaces import BASE, DEF, ID, PREFIXES, shorten
 from kg.core.queries import StoredQuery
 
 LANGUAGES = ("nl", "en")
@@ -30,7 +32,10 @@ WORDS = {
         "heading": "Maatschappelijke initiatieven: Ruim op de Regels",
         "intro": "Linked data over de elf experimentpartners.",
         "query": "Query",
-        "run": "Uitvoeren",
+        "editor": "Elke opgeslagen query is een tabblad, met zijn parameters als velden; "
+        "Ctrl+Enter voert uit.",
+        "optional": "optioneel",
+        "parameters": "Parameters",
         "other": "English",
     },
     "en": {
@@ -47,7 +52,9 @@ WORDS = {
         "heading": "Citizen initiatives: Ruim op de Regels",
         "intro": "Linked data about the eleven experiment partners.",
         "query": "Query",
-        "run": "Run",
+        "editor": "Every stored query is a tab, with its parameters as fields; Ctrl+Enter runs it.",
+        "optional": "optional",
+        "parameters": "Parameters",
         "other": "Nederlands",
     },
 }
@@ -68,13 +75,16 @@ def link(iri: str, text: str) -> str:
     return f"<span>{escape(text)}</span>"
 
 
-def _page(title: str, body: str, lang: str, scripts: tuple[str, ...] = ()) -> str:
+def _page(
+    title: str, body: str, lang: str, scripts: tuple[str, ...] = (), styles: tuple[str, ...] = ()
+) -> str:
+    links = "".join(f'<link rel="stylesheet" href="/static/{escape(s)}">' for s in (*styles, "kg.css"))
     tags = "".join(f'<script src="/static/{escape(s)}" defer></script>' for s in scripts)
     return (
         f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<link rel="stylesheet" href="/static/kg.css">{tags}</head>'
+        f"{links}{tags}</head>"
         f"<body>{body}</body></html>\n"
     )
 
@@ -102,18 +112,22 @@ def home(initiatives: list[dict], stored: dict[str, StoredQuery], lang: str = "n
         f"<td>{cell(r['legalForm'])}</td><td>{cell(r['bottlenecks'])}</td></tr>"
         for r in initiatives
     )
-    options = "".join(
-        f'<option value="{escape(n)}">{escape(n)}: {escape(q.summary)}</option>' for n, q in stored.items()
-    )
     data = {
-        n: {
-            "text": q.text,
-            "summary": q.summary,
-            "parameters": [
-                {"name": p.name, "required": p.required, "example": p.example} for p in q.parameters
-            ],
-        }
-        for n, q in stored.items()
+        "queries": {
+            n: {
+                "text": q.text,
+                "summary": q.summary,
+                "parameters": [
+                    {"name": p.name, "type": p.type, "required": p.required, "example": p.example}
+                    for p in q.parameters
+                ],
+            }
+            for n, q in stored.items()
+        },
+        "prefixes": PREFIXES,
+        "base": BASE,
+        "local": [ID, DEF],
+        "words": {"optional": w["optional"], "parameters": w["parameters"]},
     }
     body = (
         f"<p>{_switch('/', lang)}</p><h1>{escape(w['heading'])}</h1>"
@@ -122,12 +136,10 @@ def home(initiatives: list[dict], stored: dict[str, StoredQuery], lang: str = "n
         f'<h2>{w["initiatives"]}</h2><table id="initiatives"><tr><th>{w["number"]}</th><th>{w["name"]}</th>'
         f"<th>{w['municipality']}</th><th>{w['province']}</th><th>{w['legal form']}</th>"
         f"<th>{w['bottlenecks']}</th></tr>{rows}</table>"
-        f'<h2>{w["query"]}</h2><p><select id="query-name">{options}</select></p><div id="params"></div>'
-        '<textarea id="query-text" spellcheck="false"></textarea>'
-        f'<p><button id="run">{w["run"]}</button></p>'
-        f'<div id="results"></div><script type="application/json" id="stored">{_json(data)}</script>'
+        f'<h2>{w["query"]}</h2><p>{escape(w["editor"])}</p><div id="params"></div><div id="yasgui"></div>'
+        f'<script type="application/json" id="stored">{_json(data)}</script>'
     )
-    return _page("kg", body, lang, ("editor.js",))
+    return _page("kg", body, lang, ("yasgui/yasgui.min.js", "editor.js"), ("yasgui/yasgui.min.css",))
 
 
 def _value(term: object, labels: dict[str, str]) -> str:

@@ -23,17 +23,23 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from kg.core import queries
-from kg.core.errors import QueryError
 from kg.core.namespaces import BASE, PREFIXES
-from kg.core.sparql_text import check
 from kg.core.version import __version__
 from kg.serve import conneg, pages
 from kg.serve.contract import Answer, Settings
 from kg.serve.workers import Busy, Pool
 
 READ_ONLY = "this endpoint is read-only: SPARQL Update and Graph Store writes are refused"
+# The two hashes allow exactly the two <style> elements YASGUI's table column resizer inserts (its
+# fixed rules, and a cursor while dragging); any other inline style or script is refused (README).
+YASGUI_STYLES = " ".join(
+    (
+        "'sha256-zCK2EVMoPc04mRF/g5CotUvxbJPWS+8V0b+s9ptqQIk='",
+        "'sha256-c0O6TmFAkgpNbHxKAa1BrveWHHopjEtC47i0PzMudxg='",
+    )
+)
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    f"default-src 'self'; script-src 'self'; style-src 'self' {YASGUI_STYLES}; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
@@ -213,9 +219,11 @@ class App:
             Route("/sparql", self.sparql, methods=["GET", "HEAD", "POST", "OPTIONS"]),
             Route("/sparql/", self.sparql, methods=["GET", "HEAD", "POST", "OPTIONS"]),
             Route("/api/queries", self.listing, methods=["GET", "HEAD", "OPTIONS"]),
-            Route("/api/queries/{name}", self.stored, methods=["GET", "HEAD", "OPTIONS"]),
+            Route("/api/queries/{name}", self.stored, methods=["GET", "HEAD", "POST", "OPTIONS"]),
+            Route("/api/prefixes", self.prefixes, methods=["GET", "HEAD", "OPTIONS"]),
             Route("/openapi.json", self.openapi, methods=["GET", "HEAD", "OPTIONS"]),
             Route("/static/{name:path}", self.static, methods=["GET", "HEAD"]),
+            Route("/favicon.ico", self.favicon, methods=["GET", "HEAD"]),
             Route("/def", self.describe, methods=["GET", "HEAD", "OPTIONS"]),
             Route("/def/{rest:path}", self.describe, methods=["GET", "HEAD", "OPTIONS"]),
             Route("/id/{rest:path}", self.describe, methods=["GET", "HEAD", "OPTIONS"]),
@@ -320,10 +328,7 @@ class App:
             return await self.work(
                 request, "description", {"endpoint": endpoint, "accept": self.accept(request, params)}
             )
-        try:
-            check(query, allow_service=self.limits.allow_service, prefixes=PREFIXES)
-        except QueryError as err:
-            return self.fail(request, 400, str(err), data=True)
+        # the query checks (size, nesting, SERVICE) run once, in the worker, on the one query path
         args = {
             "query": query,
             "accept": self.accept(request, params),
@@ -333,7 +338,9 @@ class App:
         }
         return await self.work(request, "sparql", args)
 
-    async def _query(self, request: Request, params: dict[str, list[str]]) -> str | None:
+    async def _query(
+        self, request: Request, params: dict[str, list[str]], *, form_needs_query: bool = True
+    ) -> str | None:
         """The query text of the request (None: no query), adding form fields to ``params``."""
         if "update" in params or "using-graph-uri" in params or "using-named-graph-uri" in params:
             raise Problem(403 if request.method == "POST" else 400, READ_ONLY)
@@ -354,7 +361,7 @@ class App:
                     raise Problem(403, READ_ONLY)
                 for key, values in form.items():
                     params.setdefault(key, []).extend(values) if key != "query" else queries_.extend(values)
-                if not queries_:
+                if not queries_ and form_needs_query:
                     raise Problem(400, "the form has no 'query' field")
             else:
                 raise Problem(
@@ -388,6 +395,8 @@ class App:
         return self.respond(request, Answer(200, "application/json", body), data=True)
 
     async def stored(self, request: Request) -> Response:
+        """A stored query with its parameters (GET), or, POSTed with a ``query`` field, its text as edited
+        in the editor: the parameters the edited text names are validated and bound the same way."""
         if request.method == "OPTIONS":
             return self.preflight(request)
         name = request.path_params["name"]
@@ -396,13 +405,26 @@ class App:
                 request, 404, f"unknown query {name!r}; known: {', '.join(queries.stored())}", data=True
             )
         params = _query_params(request)
+        text = None
+        if request.method == "POST":
+            try:  # the text is checked in the worker (KnowledgeGraph.query), as on /sparql
+                text = await self._query(request, params, form_needs_query=False)
+            except Problem as err:
+                return self.fail(request, err.status, str(err), err.headers, data=True)
         values = {k: v[-1] for k, v in params.items() if k != "format"}
         lang = values.get("lang", "nl")
-        return await self.work(
-            request,
-            "stored",
-            {"name": name, "params": values, "lang": lang, "accept": self.accept(request, params)},
-        )
+        args = {"name": name, "params": values, "lang": lang, "accept": self.accept(request, params)}
+        if text is not None:
+            args["text"] = text
+        return await self.work(request, "stored", args)
+
+    async def prefixes(self, request: Request) -> Response:
+        """kg's prefixes as ``{"prefix": "namespace IRI"}`` (what the editor completes after PREFIX)."""
+        if request.method == "OPTIONS":
+            return self.preflight(request)
+        body = json.dumps(PREFIXES, ensure_ascii=False).encode()
+        answer = Answer(200, "application/json", body, {"Cache-Control": "public, max-age=3600"})
+        return self.respond(request, answer, data=True)
 
     async def openapi(self, request: Request) -> Response:
         if request.method == "OPTIONS":
@@ -424,6 +446,12 @@ class App:
             return self.fail(request, 404, f"no such page: {request.url.path}")
         answer = Answer(200, STATIC[suffix], target.read_bytes(), {"Cache-Control": "public, max-age=3600"})
         return self.respond(request, answer)
+
+    async def favicon(self, request: Request) -> Response:
+        """No icon: 204, so that browsers neither log a 404 nor ask again for a day."""
+        return self.respond(
+            request, Answer(204, "image/x-icon", b"", {"Cache-Control": "public, max-age=86400"})
+        )
 
     async def describe(self, request: Request) -> Response:
         if request.method == "OPTIONS":
@@ -451,9 +479,11 @@ def serve(
     cors_origin: str = "*",
     named_graphs: list[tuple[str, str]] | None = None,
     base: str | None = None,
+    validate: bool = True,
 ) -> None:
     """Run the server until interrupted (``memory_cap`` in MB per query worker); relative IRIs in the
-    files resolve against ``base``, or each file's own IRI."""
+    files resolve against ``base``, or each file's own IRI. Data that does not conform to the shapes is
+    refused (NotConforming, with the report) unless ``validate`` is False."""
     import asyncio
 
     import uvicorn
@@ -465,6 +495,7 @@ def serve(
         memory_cap=memory_cap * 1024 * 1024,
         allow_service=tuple(allow_service or ()),
         base=base,
+        validate=validate,
     )
     pool = Pool(settings, workers=workers, timeout=timeout, queue=queue)
     app = App(pool, Limits(max_request_size, settings.allow_service, cors_origin))

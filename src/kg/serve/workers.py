@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.reduction import recv_handle, send_handle
 
 from kg.core.sparql_text import STACK_BYTES, on_big_stack
-from kg.serve.contract import Answer, Settings
+from kg.serve.contract import Answer, NotConforming, Settings
 from kg.serve.endpoint import Handler
 
 
@@ -71,7 +71,11 @@ class Busy(Exception):
 
 def _zygote(control: Connection, settings: Settings) -> None:
     """Load the graph, then fork a worker for each ``"fork"`` request and hand its socket over."""
-    handler = Handler.load(settings)
+    try:
+        handler = Handler.load(settings)
+    except NotConforming as err:
+        control.send(("not conforming", str(err)))
+        return
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked workers are reaped by the kernel
     control.send("ready")
     while True:
@@ -118,8 +122,14 @@ def _lock_down(settings: Settings) -> None:
 
 
 def _work(connection: Connection, handler: object, settings: Settings) -> None:
-    """A forked worker: answer requests until the socket closes."""
+    """A forked worker: answer requests until the socket closes, each on a thread with a big stack (the
+    query inside finds itself on it and runs there, not on a second one). One long-lived big-stack
+    thread for all requests was measured at half the throughput, so it is one thread per request."""
     _lock_down(settings)
+    _serve(connection, handler)
+
+
+def _serve(connection: Connection, handler: object) -> None:
     while True:
         try:
             op, args = connection.recv()
@@ -171,8 +181,11 @@ class Pool:
         self.zygote = context.Process(target=_zygote, args=(child, settings), daemon=True)
         self.zygote.start()
         child.close()
-        if not self.control.poll(600) or self.control.recv() != "ready":
+        message = self.control.recv() if self.control.poll(600) else None
+        if message != "ready":
             self.zygote.kill()
+            if isinstance(message, tuple) and message[0] == "not conforming":
+                raise NotConforming(message[1])
             raise RuntimeError("the query worker did not start")
         self.long = asyncio.Semaphore(workers)
         self.short = Lane(short or 4 * workers)
