@@ -28,6 +28,7 @@ from kg.steward.diff import DIFF_FORMATS
 from kg.views.figures import NETWORK_FORMATS, PLOTS
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_INTERNAL = 0, 1, 3  # 2 (usage or input error) comes with KgError
+DEFAULT_PAGE_SIZE = 100  # rows per page of a query with no '#+ pagination' of its own
 
 EXAMPLES = {
     "info": "example:\n  kg info",
@@ -40,7 +41,8 @@ EXAMPLES = {
     "query": "examples:\n  kg query initiatives\n"
     "  kg query shared-bottlenecks -p bottleneck=fiscaliteit\n"
     "  kg query initiatives-by-legal-form -p legalform=privaatrechtelijk --format csv\n"
-    "  kg query my-question.rq --no-infer --format json",
+    "  kg query my-question.rq --no-infer --format json\n"
+    "  kg query initiatives --page 2 --page-size 50",
     "export": "examples:\n  kg export > kg.ttl\n  kg export --format jsonld --inferred -o kg.jsonld\n"
     "  kg export --format trig --inferred\n"
     "  kg export --format graphml -o kg.graphml   # for Gephi or Cytoscape",
@@ -221,6 +223,18 @@ def _parser() -> argparse.ArgumentParser:
         "needs -o) for SELECT/ASK; turtle, nt, jsonld, xml for CONSTRUCT/DESCRIBE",
     )
     p.add_argument("--no-infer", action="store_true", help="query asserted triples only")
+    p.add_argument(
+        "--page",
+        type=int,
+        metavar="N",
+        help="only page N (from 1) of the answer; stderr says whether more pages follow",
+    )
+    p.add_argument(
+        "--page-size",
+        type=int,
+        metavar="ROWS",
+        help="rows per page (default: the query's '#+ pagination', else 100); alone, means --page 1",
+    )
     p.add_argument(
         "--dialect",
         choices=("rfc4180", "excel-nl"),
@@ -583,6 +597,10 @@ def _query(args: argparse.Namespace) -> int:
     if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
         raise UsageError("--format xlsx writes a binary workbook: give -o FILE.xlsx")
     stored = get(args.name)
+    if (args.page is not None and args.page < 1) or (args.page_size is not None and args.page_size < 1):
+        raise UsageError("--page and --page-size must be at least 1")
+    if args.endpoint and (args.page or args.page_size):
+        raise UsageError("--page does not go with --endpoint")
     try:  # before any work
         check(stored.text, allow_service=args.allow_service, prefixes=PREFIXES)
     except QueryError as err:
@@ -609,11 +627,39 @@ def _query(args: argparse.Namespace) -> int:
         kg = load(args.data, args.engine, base=getattr(args, "base", None))
         if stored.inference and not args.no_infer:
             kg.infer(args.reasoner if args.engine == "oxigraph" else "owlrl")
+    paged = args.page is not None or args.page_size is not None
+    size = args.page_size or stored.pagination or DEFAULT_PAGE_SIZE
+    page = args.page or 1
     result = kg.query(
-        stored, _params(args.param), infer=not args.no_infer, lang=args.lang, allow_service=args.allow_service
+        stored,
+        _params(args.param),
+        infer=not args.no_infer,
+        lang=args.lang,
+        allow_service=args.allow_service,
+        offset=(page - 1) * size if paged else 0,
+        limit=size if paged else None,
+        stream=args.dialect == "rfc4180",
     )
-    _write(_dialect(result.serialize(args.format), args), args.output)
+    if args.dialect != "rfc4180":
+        _write(_dialect(result.serialize(args.format), args), args.output)
+    else:
+        _stream(result, args.format, args.output)
+    if paged and result.form != "ASK":
+        more = f"; more: --page {page + 1}" if result.truncated else " (the last)"
+        print(f"kg: page {page} of {size} rows{more}", file=sys.stderr)
     return EXIT_OK
+
+
+def _stream(result: object, fmt: str, output: Path | None) -> None:
+    """Write a streamed answer as it comes: to stdout, or to ``output`` through a temporary file."""
+    from kg.core.files import atomic_output
+
+    if output is None:
+        result.write(sys.stdout.buffer, fmt)
+        sys.stdout.flush()
+        return
+    with atomic_output(output) as handle:
+        result.write(handle, fmt)
 
 
 def _dialect(data: bytes, args: argparse.Namespace) -> bytes:

@@ -8,7 +8,7 @@ through :meth:`KnowledgeGraph.query`, with limits as arguments; the engine behin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from kg.core import bundle, queries
 from kg.core.errors import QueryError, UsageError
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
+from kg.core.producer import Window, produce
 from kg.core.queries import Parameter, StoredQuery
 from kg.core.report import ValidationReport
 from kg.core.results import Result
@@ -118,6 +119,8 @@ class KnowledgeGraph:
         limit: int | None = None,
         timeout: float | None = None,
         allow_service: Sequence[str] = (),
+        offset: int = 0,
+        stream: bool = False,
     ) -> Result:
         """Run a stored query (by name, ``.rq`` path or StoredQuery) or SPARQL text.
 
@@ -132,7 +135,15 @@ class KnowledgeGraph:
         (QueryTimeout). Too long or too deeply nested text, and ``SERVICE`` to an endpoint not
         starting with one of ``allow_service``, are refused before anything runs
         (:func:`kg.core.sparql_text.check`); the engine runs on a large stack.
+
+        Pages: ``offset`` skips that many rows (or triples) of the answer first, so ``offset=k * n,
+        limit=n`` is page ``k + 1`` of ``n`` rows (the query's LIMIT becomes ``offset + limit + 1``, so
+        the engine stops there). ``stream=True`` gives the rows (or triples) as an iterator read as the
+        engine produces them (:mod:`kg.core.producer`): memory does not grow with the answer, and
+        ``Result.truncated`` is known once it is read.
         """
+        if offset < 0 or (limit is not None and limit < 0):
+            raise UsageError("offset and limit must not be negative")
         stored = resolve(query)
         text = self.bound(stored, params, lang)
         where = str(stored.path or stored.name)
@@ -143,19 +154,27 @@ class KnowledgeGraph:
         if limit is not None and form(toks) == "SELECT":
             # one more than asked tells whether it cut; CONSTRUCT and DESCRIBE stop after limit + 1
             # triples instead (a LIMIT counts solutions, and one solution may give many triples)
-            text = with_limit(text, toks, limit + 1)
+            text = with_limit(text, toks, offset + limit + 1)
         names = None if named_graphs is None else [getattr(g, "value", g) for g in named_graphs]
         if graphs is None and (named_graphs is not None or not has_dataset(toks)):
             graphs = self.graphs(inferred=infer and stored.inference)
         default = None if graphs is None else [getattr(g, "value", g) for g in graphs]
 
         def run() -> Result:
-            return self.engine.query(
-                text, default, named=names, base=base, limit=limit, timeout=timeout, where=where
+            upto = None if limit is None else offset + limit
+            result = self.engine.query(
+                text, default, named=names, base=base, limit=upto, timeout=timeout, where=where
             )
+            if offset:
+                result.rows, result.triples = result.rows[offset:], result.triples[offset:]
+            return result
 
         try:
-            result = on_big_stack(run)
+            result = (
+                self._stream(text, default, names, base, where, Window(offset, limit, timeout))
+                if (stream)
+                else on_big_stack(run)
+            )
         except QueryError as err:
             located = queries.syntax_error(stored.text)  # the position in the text as written
             if located is not None and "syntax error" in str(err):
@@ -163,6 +182,34 @@ class KnowledgeGraph:
             raise
         if result.form == "CONSTRUCT" and stored.form == "DESCRIBE":
             result.form = "DESCRIBE"
+        return result
+
+    def _stream(
+        self,
+        text: str,
+        default: list | None,
+        names: list | None,
+        base: str | None,
+        where: str,
+        window: Window,
+    ) -> Result:
+        """The answer with its rows or triples as an iterator, read through ``window``."""
+
+        def work() -> tuple[Result, Iterator]:
+            answer = self.engine.query(text, default, named=names, base=base, where=where, lazy=True)
+            items = iter(answer.rows if answer.form == "SELECT" else answer.triples)
+            return Result(answer.form, answer.variables, boolean=answer.boolean), items
+
+        result, items = produce(work, window)
+
+        def read() -> Iterator:
+            yield from items
+            result.truncated = window.cut
+
+        if result.form == "SELECT":
+            result.rows = read()
+        elif result.form != "ASK":
+            result.triples = read()
         return result
 
     def ask(self, text: str, *, inferred: bool = False) -> bool:

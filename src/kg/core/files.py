@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from kg.core.errors import InputError
 
@@ -65,6 +66,31 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(_temp_beside(target, data), target)
     except OSError as err:
         raise InputError(f"{path}: cannot write: {err.strerror or err}") from None
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """A file to write ``path`` through: a temporary file beside it, renamed into place only when the
+    block ends without error (removed otherwise), so a reader never sees it half written."""
+    target = Path(path).resolve()
+    if target.exists() and not target.is_file():
+        raise InputError(f"{path}: not a regular file; kg writes files only")
+    try:
+        tmp = _temp_beside(target, b"")
+    except OSError as err:
+        raise InputError(f"{path}: cannot write: {err.strerror or err}") from None
+    try:
+        with tmp.open("ab") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write: {err.strerror or err}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager

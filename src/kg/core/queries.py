@@ -8,6 +8,7 @@ the engine (SEP-0007 substitution); they are never pasted into the query text.
 Header keys: ``summary``, ``description``, ``tags``, ``defaults`` (example values) and ``enumerate``
 (grlc); kg adds ``params`` (one line of help per parameter), ``values`` (a SPARQL pattern binding
 ``?value`` that lists the allowed values of a parameter) and ``inference`` (false: asserted triples only).
+``pagination: N`` (grlc) pages the answer by N rows: ``kg query --page`` and the web API's ``?page=``.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class StoredQuery:
     inference: bool = True
     path: Path | None = None
     form: str = field(default="SELECT")
+    pagination: int | None = None  # rows per page (grlc's ``#+ pagination: N``), None: not paged
 
     def parameter(self, name: str) -> Parameter:
         """The parameter called ``name``; ParameterError names the known ones otherwise."""
@@ -153,6 +155,9 @@ def parse(text: str, name: str, path: Path | None = None) -> StoredQuery:
             values=values.get(pname),
         )
     tags = header.get("tags") or ()
+    pagination = header.get("pagination")
+    if pagination is not None and (type(pagination) is not int or pagination < 1):
+        raise QueryError(f"{where}: #+ pagination must be a positive whole number of rows")
     return StoredQuery(
         name=name,
         text=text,
@@ -163,6 +168,7 @@ def parse(text: str, name: str, path: Path | None = None) -> StoredQuery:
         inference=bool(header.get("inference", True)),
         path=path,
         form=form.group(1).upper(),
+        pagination=pagination,
     )
 
 

@@ -8,11 +8,13 @@ graphs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 import pyoxigraph as ox
 
+from kg.core import result_stream
 from kg.core.errors import UsageError
 from kg.core.namespaces import PREFIXES, shorten
 from kg.core.result_formats import WRITERS, csv_text
@@ -99,13 +101,18 @@ def python_value(term: Term | None) -> object:
 
 @dataclass
 class Result:
-    """The answer to a query. ``form`` is SELECT, ASK, CONSTRUCT or DESCRIBE."""
+    """The answer to a query. ``form`` is SELECT, ASK, CONSTRUCT or DESCRIBE.
+
+    A streamed answer (``KnowledgeGraph.query(..., stream=True)``) has an iterator as ``rows`` or
+    ``triples``: it can be read once, and ``truncated`` is known once it has been read to the end.
+    :meth:`write` writes either kind without holding the rows.
+    """
 
     form: str
     variables: list[str] = field(default_factory=list)
-    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
+    rows: list[tuple[Term | None, ...]] | Iterator[tuple[Term | None, ...]] = field(default_factory=list)
     boolean: bool | None = None
-    triples: list[ox.Triple] = field(default_factory=list)
+    triples: list[ox.Triple] | Iterator[ox.Triple] = field(default_factory=list)
     truncated: bool = False  # a limit cut the answer short
 
     def __iter__(self) -> Iterator[dict[str, object]]:
@@ -158,6 +165,32 @@ class Result:
             return xlsx(rows, sheet="resultaat")
         except ValueError as err:
             raise UsageError(f"--format xlsx: {err}; use --format csv") from None
+
+    def write(self, out: BinaryIO, fmt: str = "table") -> None:
+        """Write the answer in ``fmt`` to ``out`` as it comes (the bytes :meth:`serialize` gives,
+        except that a table longer than its look-ahead sizes its columns from the first rows)."""
+        graph = self.form in ("CONSTRUCT", "DESCRIBE")
+        if self.form == "ASK" or (fmt != "table" and not graph and fmt not in RESULT_FORMATS):
+            out.write(self.serialize(fmt))  # small, or the error serialize gives
+            return
+        if fmt == "table":
+            noun = "triple" if graph else "row"
+            header = ["subject", "predicate", "object"] if graph else list(self.variables)
+            body: Iterable = (
+                (
+                    (_cell(term_text(t.subject)), _cell(term_text(t.predicate)), _cell(term_text(t.object)))
+                    for t in self.triples
+                )
+                if graph
+                else ([_cell(term_text(t)) for t in row] for row in self.rows)
+            )
+            result_stream.write_table(header, body, out, noun)
+        elif graph:
+            if fmt not in GRAPH_FORMATS or fmt in ("trig", "nquads"):
+                self.serialize(fmt)  # raises the usage error
+            result_stream.write_graph(self.triples, GRAPH_FORMATS[fmt], out, PREFIXES)
+        else:
+            result_stream.WRITERS[fmt](self.variables, self.rows, out)
 
     def table(self) -> str:
         """A plain-text table for reading in a terminal; long values are cut (csv/json give them whole)."""

@@ -47,13 +47,15 @@ class Engine(Protocol):
         limit: int | None = None,
         timeout: float | None = None,
         where: str = "<query>",
+        lazy: bool = False,
     ) -> Result:
         """Evaluate SPARQL ``text`` (already checked by :func:`kg.core.sparql_text.check`).
 
         The default graph is the union of ``graphs`` (None: the query's own FROM), the named graphs
         ``named`` (None: all); relative IRIs resolve against ``base``. ``limit`` caps rows (SELECT)
         or triples (CONSTRUCT, DESCRIBE) and the result says whether it cut; ``timeout`` (seconds)
-        stops producing the answer once passed (QueryTimeout).
+        stops producing the answer once passed (QueryTimeout). ``lazy``: rows or triples as an iterator
+        to be read on the calling thread, without ``limit`` and ``timeout`` (the caller applies them).
         """
 
     def validate(self, shapes: Sequence[Path] | None = None) -> ValidationReport:

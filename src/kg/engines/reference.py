@@ -129,6 +129,7 @@ class RdflibEngine:
         limit: int | None = None,
         timeout: float | None = None,
         where: str = "<query>",
+        lazy: bool = False,
     ) -> Result:
         if graphs is None or named is not None:
             raise QueryError(f"{where}: FROM, FROM NAMED and named graphs need the oxigraph engine")
@@ -140,10 +141,16 @@ class RdflibEngine:
             return Result("ASK", boolean=bool(answer.askAnswer))
         if answer.type == "SELECT":
             names = [str(v) for v in answer.vars]
+            if lazy:
+                return Result(
+                    "SELECT", names, (tuple(to_ox(r[i]) for i in range(len(names))) for r in answer)
+                )
             rows, cut = bounded(
                 (tuple(to_ox(row[i]) for i in range(len(names))) for row in answer), limit, timeout
             )
             return Result("SELECT", names, rows, truncated=cut)
+        if lazy:
+            return Result("CONSTRUCT", triples=(to_ox_triple(t) for t in answer.graph))
         triples, cut = bounded((to_ox_triple(t) for t in answer.graph), limit, timeout)
         return Result("CONSTRUCT", triples=triples, truncated=cut)
 

@@ -71,6 +71,7 @@ class OxigraphEngine:
         limit: int | None = None,
         timeout: float | None = None,
         where: str = "<query>",
+        lazy: bool = False,
     ) -> Result:
         try:
             dataset = self._dataset(graphs, named)
@@ -85,6 +86,10 @@ class OxigraphEngine:
             return Result("ASK", boolean=bool(answer))
         # Oxigraph's answer must be dropped on the thread that made it: a time-out's traceback would
         # carry it to another, so the error is raised again only once the answer is gone.
+        if lazy:  # read on this thread, by the caller (kg.core.producer)
+            if isinstance(answer, ox.QuerySolutions):
+                return Result("SELECT", [v.value for v in answer.variables], map(tuple, answer))
+            return Result("CONSTRUCT", triples=iter(answer))
         late = None
         try:
             if isinstance(answer, ox.QuerySolutions):

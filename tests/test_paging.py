@@ -1,0 +1,153 @@
+"""Paged and streamed answers (issue 17): pages are slices of the one full answer, a streamed answer
+writes the same bytes as the whole one, and streaming holds a bounded number of rows."""
+
+from __future__ import annotations
+
+import io
+import time
+import tracemalloc
+
+import pytest
+
+import kg
+from kg.cli import main
+from kg.core import queries
+from kg.core.errors import QueryError, QueryTimeout, UsageError
+
+FORMATS = ("table", "csv", "tsv", "json", "xml")
+
+
+def _params(stored: queries.StoredQuery) -> dict[str, str]:
+    return {p.name: p.example for p in stored.parameters if p.required and p.example is not None}
+
+
+@pytest.mark.parametrize("name", sorted(kg.stored_queries()))
+def test_streamed_bytes_equal_the_whole_answer(graph: kg.KnowledgeGraph, name: str) -> None:
+    stored = kg.stored_queries()[name]
+    whole = graph.query(stored, _params(stored))
+    formats = FORMATS if whole.form in ("SELECT", "ASK") else ("table", "turtle", "nt", "jsonld", "xml")
+    for fmt in formats:
+        out = io.BytesIO()
+        graph.query(stored, _params(stored), stream=True).write(out, fmt)
+        assert out.getvalue() == whole.serialize(fmt), (name, fmt)
+
+
+def test_streamed_construct_equals_the_whole_graph(graph: kg.KnowledgeGraph) -> None:
+    text = "CONSTRUCT { ?s ?p ?o } WHERE { ?s a mi:Initiative ; ?p ?o }"
+    whole = graph.query(text)
+    assert len(whole) > 50
+    for fmt in ("turtle", "nt", "jsonld", "xml", "table"):
+        out = io.BytesIO()
+        graph.query(text, stream=True).write(out, fmt)
+        assert out.getvalue() == whole.serialize(fmt), fmt
+
+
+def test_csv_formula_cells_are_quoted_when_streamed(graph: kg.KnowledgeGraph) -> None:
+    text = 'SELECT ?a ?b WHERE { VALUES (?a ?b) { ("=cmd|x" "plain") ("ok" "@SUM(1)") ("-5" "x,y") } }'
+    out = io.BytesIO()
+    graph.query(text, stream=True).write(out, "csv")
+    assert out.getvalue() == b"a,b\r\n'=cmd|x,plain\r\nok,'@SUM(1)\r\n-5,\"x,y\"\r\n"
+    assert out.getvalue() == graph.query(text).serialize("csv")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_pages_are_slices_of_the_full_answer(graph: kg.KnowledgeGraph, stream: bool) -> None:
+    full = graph.query("initiatives").rows
+    assert len(full) > 5
+    pages, truncated = [], []
+    for page in range(5):
+        result = graph.query("initiatives", offset=page * 3, limit=3, stream=stream)
+        rows = list(result.rows)
+        pages += rows
+        truncated.append(result.truncated)
+    assert pages == full[:15]
+    n = len(full)
+    assert truncated == [(page + 1) * 3 < n for page in range(5)]
+
+
+def test_a_page_past_the_end_is_empty(graph: kg.KnowledgeGraph) -> None:
+    result = graph.query("initiatives", offset=10_000, limit=100)
+    assert result.rows == [] and not result.truncated
+
+
+def test_negative_offset_is_refused(graph: kg.KnowledgeGraph) -> None:
+    with pytest.raises(UsageError):
+        graph.query("initiatives", offset=-1, limit=3)
+
+
+def test_pagination_header() -> None:
+    stored = queries.parse("#+ pagination: 25\nSELECT * WHERE { ?s ?p ?o }", "q")
+    assert stored.pagination == 25
+    assert queries.parse("SELECT * WHERE { ?s ?p ?o }", "q").pagination is None
+    for bad in ("0", "-3", "many", "2.5"):
+        with pytest.raises(QueryError, match="pagination"):
+            queries.parse(f"#+ pagination: {bad}\nSELECT * WHERE {{ ?s ?p ?o }}", "q")
+
+
+def test_big_stored_answers_declare_pagination() -> None:
+    for name in ("initiatives", "initiatives-by-bottleneck", "initiatives-by-municipality"):
+        assert kg.stored_queries()[name].pagination == 100
+
+
+BIG = "SELECT ?a ?b ?c WHERE { ?a a ?x . ?b a ?y . ?c a skos:ConceptScheme }"
+
+
+def test_closing_a_stream_early_stops_the_engine(graph: kg.KnowledgeGraph) -> None:
+    start = time.perf_counter()
+    result = graph.query(BIG, stream=True)
+    first = [next(result.rows) for _ in range(10)]
+    result.rows.close()
+    assert len(first) == 10
+    assert time.perf_counter() - start < 5
+
+
+def test_streaming_memory_does_not_grow_with_the_rows(graph: kg.KnowledgeGraph) -> None:
+    def peak(rows: int) -> int:
+        sink = _Null()
+        tracemalloc.start()
+        graph.query(BIG, limit=rows, stream=True).write(sink, "json")
+        size = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert sink.count > rows * 50  # the rows were written
+        return size
+
+    small, large = peak(20_000), peak(200_000)
+    assert large < small * 2, (small, large)
+
+
+class _Null(io.RawIOBase):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def write(self, data: bytes) -> int:
+        self.count += len(data)
+        return len(data)
+
+
+def test_a_streamed_answer_stops_at_its_timeout(graph: kg.KnowledgeGraph) -> None:
+    result = graph.query(BIG, stream=True, timeout=0.2)
+    with pytest.raises(QueryTimeout):
+        for _ in result.rows:
+            time.sleep(0.0001)
+
+
+def test_cli_pages(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "initiatives", "--page", "2", "--page-size", "3", "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert main(["query", "initiatives", "--format", "csv"]) == 0
+    whole = capsys.readouterr().out.splitlines()
+    assert captured.out.splitlines() == [whole[0], *whole[4:7]]
+    assert "more: --page 3" in captured.err
+
+
+def test_cli_refuses_page_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "initiatives", "--page", "0"]) == 2
+    assert "--page" in capsys.readouterr().err
+
+
+def test_cli_output_file_is_written_whole(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out.json"
+    assert main(["query", "initiatives", "--format", "json", "-o", str(target)]) == 0
+    assert main(["query", "initiatives", "--format", "json"]) == 0
+    assert target.read_bytes() == capsys.readouterr().out.encode()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
