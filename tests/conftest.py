@@ -28,6 +28,13 @@ def shared(relative: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Commands under test keep their cache (kg.core.cache) in a folder of the test run, never in the
+    user's ~/.cache."""
+    os.environ["KG_CACHE_DIR"] = str(tmp_path_factory.mktemp("kg-cache"))
+
+
 @pytest.fixture(scope="session")
 def graph() -> kg.KnowledgeGraph:
     """The bundled ontology and data, with inference (rules) computed."""

@@ -60,6 +60,7 @@ EXAMPLES = {
     "  KG_PASSWORD=... kg push --endpoint http://127.0.0.1:8890/sparql-graph-crud-auth --user kg  # Virtuoso",
     "infer": "examples:\n  kg infer -o inferred.nt\n"
     "  kg infer --endpoint http://127.0.0.1:7878/query --update-endpoint http://127.0.0.1:7878/update",
+    "cache": "examples:\n  kg cache          # where the cache folder is\n  kg cache clear    # empty it",
     "synth": "examples:\n  kg synth --initiatives 1000 -o synth-1k.ttl\n"
     "  kg synth --initiatives 100000 --seed 7 --invalid-rate 0.01 -o synth-100k.nt\n"
     "  kg validate --data data/referentie/gemeenten.ttl data/programma.ttl synth-1k.ttl",
@@ -223,6 +224,11 @@ def _parser() -> argparse.ArgumentParser:
         "needs -o) for SELECT/ASK; turtle, nt, jsonld, xml for CONSTRUCT/DESCRIBE",
     )
     p.add_argument("--no-infer", action="store_true", help="query asserted triples only")
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither use nor fill the cache folder (kg cache shows where it is)",
+    )
     p.add_argument(
         "--page",
         type=int,
@@ -388,6 +394,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--endpoint", metavar="URL", required=True, help="the store's Graph Store endpoint")
     p.add_argument("--no-inferred", action="store_true", help="push asserted triples only")
+
+    p = verb("cache", "show where the cache folder is, or empty it (kg cache clear)")
+    p.add_argument("action", nargs="?", choices=("path", "clear"), default="path")
 
     p = verb("synth", "write synthetic initiatives (marked as such) for testing at scale")
     p.add_argument("--initiatives", type=int, required=True, metavar="N")
@@ -592,7 +601,7 @@ def _query(args: argparse.Namespace) -> int:
     from kg.core.progress import progress
     from kg.core.queries import get
     from kg.core.sparql_text import check
-    from kg.graph import load
+    from kg.graph import DEFAULT_REASONER, KnowledgeGraph
 
     if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
         raise UsageError("--format xlsx writes a binary workbook: give -o FILE.xlsx")
@@ -623,9 +632,12 @@ def _query(args: argparse.Namespace) -> int:
         )
         _write(_dialect(result.serialize(args.format), args), args.output)
         return EXIT_OK
+    cache = args.engine == "oxigraph" and not args.no_cache
     with progress("loading and inferring"):
-        kg = load(args.data, args.engine, base=getattr(args, "base", None))
-        if stored.inference and not args.no_infer:
+        kg = KnowledgeGraph.load(args.data, engine=args.engine, base=getattr(args, "base", None), cache=cache)
+        # the default reasoner runs when the query needs it (not at all if the cache has the answer)
+        other = args.engine != "oxigraph" or args.reasoner != DEFAULT_REASONER
+        if stored.inference and not args.no_infer and other:
             kg.infer(args.reasoner if args.engine == "oxigraph" else "owlrl")
     paged = args.page is not None or args.page_size is not None
     size = args.page_size or stored.pagination or DEFAULT_PAGE_SIZE
@@ -844,6 +856,20 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cache(args: argparse.Namespace) -> int:
+    from kg.core import cache
+
+    if args.action == "clear":
+        count = cache.clear()
+        print(
+            f"kg: removed {count} cached graph{'' if count == 1 else 's'} from {cache.root()}",
+            file=sys.stderr,
+        )
+    else:
+        _write(f"{cache.root()}\n".encode(), None)
+    return EXIT_OK
+
+
 def _synth(args: argparse.Namespace) -> int:
     from kg.synth.generate import write
 
@@ -908,6 +934,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "push": _push,
             "infer": _infer,
             "synth": _synth,
+            "cache": _cache,
         }[args.verb]
         return handler(args)
     except KgError as err:

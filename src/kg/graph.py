@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.core import bundle, queries
+from kg.core.cache import Cache
 from kg.core.errors import QueryError, UsageError
 from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.core.producer import Window, produce
@@ -24,6 +25,7 @@ from kg.core.results import Result
 from kg.core.sources import locate
 from kg.core.sparql_text import check, form, has_dataset, on_big_stack, with_limit
 from kg.engines.base import Engine
+from kg.engines.oxigraph import snapshot
 from kg.engines.oxigraph.engine import OxigraphEngine
 from kg.engines.reference import RdflibEngine
 from kg.engines.validation import validate_graph
@@ -35,6 +37,7 @@ INFERRED = ox.NamedNode(INFERRED_GRAPH)
 # name -> factory. ``oxigraph`` is the default: faster at every size measured; ``rdflib`` is the
 # reference path (rdflib, owlrl, pyshacl).
 ENGINES: dict[str, Callable[[], Engine]] = {"oxigraph": OxigraphEngine, "rdflib": RdflibEngine}
+DEFAULT_REASONER = "rules"  # the oxigraph engine's (kg.engines.oxigraph.inference)
 
 
 def _engine(name: str, role: str = "engine") -> Engine:
@@ -45,12 +48,40 @@ def _engine(name: str, role: str = "engine") -> Engine:
 
 
 class KnowledgeGraph:
-    """Ontology, vocabularies and data, loaded once; inference computed on first need."""
+    """Ontology, vocabularies and data, loaded once; inference computed on first need.
 
-    def __init__(self, engine: Engine, ontology_files: Sequence[Path], data_files: Sequence[Path]):
-        self.engine = engine
+    With a cache (:mod:`kg.core.cache`), a graph whose inputs were seen before starts from the saved
+    snapshot, and only when something needs the engine; answers kept there need no engine at all.
+    """
+
+    def __init__(
+        self,
+        engine: Engine | None,
+        ontology_files: Sequence[Path],
+        data_files: Sequence[Path],
+        *,
+        cache: Cache | None = None,
+        loader: Callable[[], Engine] | None = None,
+        reasoner: str | None = None,
+    ):
+        self._engine = engine
+        self._loader = loader
+        self._reasoner = reasoner  # the snapshot's, until the engine is loaded
+        self.cache = cache
         self.ontology_files = list(ontology_files)
         self.data_files = list(data_files)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, loaded from the cache's snapshot on first need."""
+        if self._engine is None:
+            assert self._loader is not None
+            self._engine = self._loader()
+        return self._engine
+
+    @engine.setter
+    def engine(self, engine: Engine) -> None:
+        self._engine = engine
 
     @classmethod
     def load(
@@ -59,16 +90,32 @@ class KnowledgeGraph:
         ontology: Sequence[str | Path] | None = None,
         engine: str = "oxigraph",
         base: str | None = None,
+        cache: bool = False,
     ) -> KnowledgeGraph:
         """Load the project's (or bundled) ontology and data, or the given files or folders instead.
 
-        Relative IRIs resolve against each file's ``file://`` IRI, or against ``base`` if given."""
+        Relative IRIs resolve against each file's ``file://`` IRI, or against ``base`` if given.
+        ``cache=True`` (oxigraph engine): use and fill the cache folder (:mod:`kg.core.cache`): inputs
+        seen before open their snapshot instead of being parsed and inferred again, and answers to
+        SELECT and ASK queries are kept there."""
         ontology_files = bundle.expand(ontology) if ontology else bundle.ontology_files()
         data_files = bundle.expand(data) if data else bundle.data_files()
+        store = None
+        if cache and engine == "oxigraph":
+            store = Cache.for_inputs(engine, base, ontology_files, data_files)
+            if store.exists():
+                return cls(
+                    None,
+                    ontology_files,
+                    data_files,
+                    cache=store,
+                    loader=lambda: snapshot.load(store.entry),
+                    reasoner=snapshot.reasoner(store.entry),
+                )
         backend = _engine(engine)
         backend.load(ontology_files, ONTOLOGY_GRAPH, base)
         backend.load(data_files, DATA_GRAPH, base)
-        return cls(backend, ontology_files, data_files)
+        return cls(backend, ontology_files, data_files, cache=store)
 
     @property
     def store(self) -> ox.Store:
@@ -86,19 +133,34 @@ class KnowledgeGraph:
     @property
     def reasoner(self) -> str | None:
         """The reasoner whose conclusions the inferred graph holds (None before inference)."""
-        return self.engine.reasoner
+        return self._reasoner if self._engine is None else self._engine.reasoner
 
     def infer(self, reasoner: str | None = None) -> int:
         """(Re)compute the inferred graph with ``reasoner`` (the engine's default if None)."""
-        return self.engine.infer(reasoner)
+        count = self.engine.infer(reasoner)
+        self._save()
+        return count
 
     def graphs(self, *, inferred: bool = False) -> list[ox.NamedNode]:
         """The named graphs that make up the default graph of a query or export."""
         if inferred:
-            if self.engine.reasoner is None:
+            if self.reasoner is None:
                 self.engine.infer()
+                self._save()
             return [ONTOLOGY, DATA, INFERRED]
         return [ONTOLOGY, DATA]
+
+    def _save(self) -> None:
+        """Save the graph into the cache once it holds the default reasoner's inferences."""
+        if self.cache is None or self.cache.exists() or self.reasoner != DEFAULT_REASONER:
+            return
+        if not isinstance(self._engine, OxigraphEngine):
+            return
+        try:
+            with self.cache.building() as folder:
+                snapshot.save(self._engine, folder)
+        except OSError:
+            self.cache = None  # a cache that cannot be written is no cache; the answer stands
 
     def triples(self, graph: ox.NamedNode | str) -> list[ox.Triple]:
         """The triples of one named graph."""
@@ -151,7 +213,8 @@ class KnowledgeGraph:
             toks = check(text, allow_service=allow_service, prefixes=PREFIXES)
         except QueryError as err:
             raise QueryError(f"{where}: {err}") from None
-        if limit is not None and form(toks) == "SELECT":
+        whole, kind = text, form(toks)
+        if limit is not None and kind == "SELECT":
             # one more than asked tells whether it cut; CONSTRUCT and DESCRIBE stop after limit + 1
             # triples instead (a LIMIT counts solutions, and one solution may give many triples)
             text = with_limit(text, toks, offset + limit + 1)
@@ -170,11 +233,15 @@ class KnowledgeGraph:
             return result
 
         try:
-            result = (
-                self._stream(text, default, names, base, where, Window(offset, limit, timeout))
-                if (stream)
-                else on_big_stack(run)
-            )
+            result = None
+            if kind in ("SELECT", "ASK") and timeout is None:  # answers kept in the cache
+                result = self._cached(kind, whole, default, names, base, where, offset, limit, stream)
+            if result is None:
+                result = (
+                    self._stream(text, default, names, base, where, Window(offset, limit, timeout))
+                    if stream
+                    else on_big_stack(run)
+                )
         except QueryError as err:
             located = queries.syntax_error(stored.text)  # the position in the text as written
             if located is not None and "syntax error" in str(err):
@@ -183,6 +250,48 @@ class KnowledgeGraph:
         if result.form == "CONSTRUCT" and stored.form == "DESCRIBE":
             result.form = "DESCRIBE"
         return result
+
+    def _cached(
+        self,
+        kind: str,
+        text: str,
+        default: list | None,
+        names: list | None,
+        base: str | None,
+        where: str,
+        offset: int,
+        limit: int | None,
+        stream: bool,
+    ) -> Result | None:
+        """The answer from the cache, computed whole and kept there first if it is not (SELECT and ASK
+        only); None when there is no cache for this graph yet or the answer is too long to keep.
+
+        The key is the query text as bound (without the page's LIMIT: a page is a slice of the whole
+        answer), the dataset, the base IRI and the reasoner, within the entry of these inputs."""
+        cache = self.cache
+        if cache is None or not cache.exists():
+            return None
+        key = cache.answer_key(kind, text, default, names, base, self.reasoner)
+        try:
+            answers = cache.answer(key)
+            if answers is None and kind == "ASK":
+                asked = on_big_stack(
+                    lambda: self.engine.query(text, default, named=names, base=base, where=where)
+                )
+                answers = cache.keep_answer(key, ["boolean"], [(ox.Literal(bool(asked.boolean)),)])
+            elif answers is None:
+                header = self._stream(text, default, names, base, where, Window())
+                answers = cache.keep_answer(key, header.variables, header.rows)
+            if answers is None:
+                return None
+            if kind == "ASK":
+                return Result("ASK", boolean=next(answers.rows())[0].value == "true")
+            rows = answers.rows(offset, limit)
+            cut = limit is not None and offset + limit < answers.count
+            return Result("SELECT", answers.variables, rows if stream else list(rows), truncated=cut)
+        except OSError:  # the cache went away (kg cache clear) or cannot be written: no cache
+            self.cache = None
+            return None
 
     def _stream(
         self,
@@ -225,7 +334,10 @@ class KnowledgeGraph:
         return [row[0].value for row in result.rows if row[0] is not None]
 
     def _run(self, text: str, inferred: bool) -> Result:
-        return self.engine.query(text, [g.value for g in self.graphs(inferred=inferred)])
+        default = [g.value for g in self.graphs(inferred=inferred)]
+        kind = form(check(text, prefixes=PREFIXES))
+        cached = self._cached(kind, text, default, None, None, "<values>", 0, None, False)
+        return cached if cached is not None else self.engine.query(text, default)
 
     def _allowed(self, stored: StoredQuery, param: Parameter, raw: str) -> bool:
         """Whether ``raw`` is an allowed value exactly (one lookup; the full list only on a miss)."""

@@ -1,0 +1,297 @@
+"""The cache folder: the loaded and inferred graph, and the answers given on it, kept between commands.
+
+Where: ``$KG_CACHE_DIR``, else ``$XDG_CACHE_HOME/kg``, else ``~/.cache/kg`` (XDG Base Directory
+Specification 0.8). ``kg query --no-cache`` neither reads nor writes it; ``kg cache clear`` empties it.
+
+What: one entry per set of inputs, a folder named by :func:`inputs_key`: the SHA-256 of kg's own code
+and version, pyoxigraph's version, the engine, the base IRI and the path and content of every
+ontology and data file, in order. Any change to any of them is another entry, so a stale entry is
+never used. An entry holds a snapshot of the graph (written by the engine,
+:mod:`kg.engines.oxigraph.snapshot`) and ``answers/``, one file per query answer (:class:`Answers`).
+
+Safety: an entry is built in a temporary folder and renamed into place in one step, under a lock
+(``flock`` on ``.lock``); an answer is written to a temporary file and renamed. A reader sees a whole
+entry or none, and a crash while building leaves only a ``.tmp-*`` folder that is never read (and
+that the next build or ``kg cache clear`` removes).
+
+Content hashes are remembered per file by its size, inode, modification and change times (``stat``):
+a file whose times are not older than when it was hashed (minus :data:`RACY_SECONDS`) is hashed again,
+as git does for "racily clean" files, so an edit within the clock's granularity is never missed.
+"""
+
+from __future__ import annotations
+
+import array
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+import pyoxigraph as ox
+
+from kg.core import result_stream
+from kg.core.errors import InputError
+from kg.core.files import locked
+from kg.core.version import __version__
+
+RACY_SECONDS = 2
+MAX_ROWS = 1_000_000  # longer answers are not kept (the file would outweigh the work it saves)
+_MEMO = "hashes.json"
+_TRAILER = 16  # bytes: row count and the offset of the row index, both unsigned 64-bit
+
+
+def root() -> Path:
+    """The cache folder (not created here)."""
+    given = os.environ.get("KG_CACHE_DIR")
+    if given:
+        return Path(given)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "kg"
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+class Hashes:
+    """SHA-256 of files, remembered by their ``stat`` between commands (see the module docstring)."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / _MEMO
+        try:
+            self.memo: dict[str, list] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.memo = {}
+        self.changed = False
+
+    def of(self, path: Path) -> str:
+        resolved = str(Path(path).resolve())
+        info = os.stat(resolved)
+        signature = [info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns]
+        known = self.memo.get(resolved)
+        if isinstance(known, list) and len(known) == 6 and known[:4] == signature:
+            return str(known[5])
+        started = time.time_ns()
+        digest = _digest(Path(resolved))
+        after = os.stat(resolved)
+        settled = max(after.st_mtime_ns, after.st_ctime_ns) < started - RACY_SECONDS * 10**9
+        if settled and [after.st_size, after.st_ino, after.st_mtime_ns, after.st_ctime_ns] == signature:
+            self.memo[resolved] = [*signature, started, digest]
+            self.changed = True
+        return digest
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-hashes-")
+            with os.fdopen(fd, "w") as handle:
+                json.dump(self.memo, handle)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # only a memo: the next command hashes again
+
+
+def _code_digest() -> str:
+    """kg's own code (every .py file of the package) and version, and pyoxigraph's version."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(f"kg {__version__} pyoxigraph {ox.__version__}".encode())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def inputs_key(
+    engine: str, base: str | None, ontology: Sequence[Path], data: Sequence[Path], hashes: Hashes
+) -> str:
+    """The name of the entry for these inputs (see the module docstring)."""
+    digest = hashlib.sha256(json.dumps(["kg-cache 1", _code_digest(), engine, base]).encode())
+    for role, files in (("ontology", ontology), ("data", data)):
+        for path in files:
+            line = json.dumps([role, str(Path(path).resolve()), hashes.of(path)])
+            digest.update(line.encode() + b"\n")
+    return digest.hexdigest()
+
+
+class Cache:
+    """The cache folder and the entry for one set of inputs."""
+
+    def __init__(self, key: str, folder: Path | None = None):
+        self.root = Path(folder) if folder is not None else root()
+        self.key = key
+        self.entry = self.root / key
+
+    @classmethod
+    def for_inputs(
+        cls, engine: str, base: str | None, ontology: Sequence[Path], data: Sequence[Path]
+    ) -> Cache:
+        folder = root()
+        hashes = Hashes(folder)
+        key = inputs_key(engine, base, ontology, data, hashes)
+        hashes.save()
+        return cls(key, folder)
+
+    def exists(self) -> bool:
+        """Whether the entry for these inputs has been built (it is whole if it is there)."""
+        return (self.entry / "meta.json").is_file()
+
+    def meta(self) -> dict:
+        return json.loads((self.entry / "meta.json").read_text())
+
+    @contextmanager
+    def building(self) -> Iterator[Path]:
+        """A temporary folder to build the entry in; renamed into place when the block ends without
+        error, removed otherwise. If another command built the same entry meanwhile, that one stays."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        _remove_stale(self.root)
+        tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=".tmp-"))
+        try:
+            yield tmp
+            (tmp / "answers").mkdir(exist_ok=True)
+            with _lock(self.root):
+                if self.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+                else:
+                    if self.entry.exists():  # a leftover without meta.json: never whole
+                        shutil.rmtree(self.entry, ignore_errors=True)
+                    os.rename(tmp, self.entry)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    # --- answers ----------------------------------------------------------------------------
+
+    def answer_key(self, *parts: object) -> str:
+        return hashlib.sha256(json.dumps([str(p) for p in parts]).encode()).hexdigest()
+
+    def answer(self, key: str) -> Answers | None:
+        """The stored answer for ``key``, or None."""
+        path = self.entry / "answers" / f"{key}.tsv"
+        return Answers(path) if self.exists() and path.is_file() else None
+
+    def keep_answer(self, key: str, variables: Sequence[str], rows: Iterable[Sequence]) -> Answers | None:
+        """Store an answer (read to its end here); None if it is longer than :data:`MAX_ROWS`."""
+        folder = self.entry / "answers"
+        if not folder.is_dir():
+            return None
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".tsv")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                if not _write_answer(handle, variables, rows):
+                    Path(tmp).unlink()
+                    return None
+            target = folder / f"{key}.tsv"
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return Answers(target)
+
+
+def _write_answer(handle: BinaryIO, variables: Sequence[str], rows: Iterable[Sequence]) -> bool:
+    """TSV (SPARQL 1.1 Query Results TSV) of the rows, then the byte offset of each row, then the
+    trailer. False if there are more than MAX_ROWS rows."""
+    offsets = array.array("Q")
+    header = ("\t".join(f"?{v}" for v in variables) + "\n").encode()
+    handle.write(header)
+    position = len(header)
+    for row in rows:
+        if len(offsets) >= MAX_ROWS:
+            return False
+        line = ("\t".join("" if t is None else result_stream._tsv_term(t) for t in row) + "\n").encode()
+        offsets.append(position)
+        handle.write(line)
+        position += len(line)
+    offsets.append(position)  # the end of the last row
+    handle.write(offsets.tobytes())
+    handle.write(array.array("Q", [len(offsets) - 1, position]).tobytes())
+    return True
+
+
+class Answers:
+    """A stored answer: rows by position, read from the file without reading the rest."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        with path.open("rb") as handle:
+            handle.seek(-_TRAILER, os.SEEK_END)
+            trailer = array.array("Q")
+            trailer.frombytes(handle.read(_TRAILER))
+            self.count, self._index = int(trailer[0]), int(trailer[1])
+            handle.seek(0)
+            self._header = handle.readline()
+        self.variables = [v[1:] for v in self._header.decode().rstrip("\n").split("\t") if v]
+
+    def _offset(self, handle: BinaryIO, row: int) -> int:
+        handle.seek(self._index + 8 * row)
+        value = array.array("Q")
+        value.frombytes(handle.read(8))
+        return int(value[0])
+
+    def rows(self, offset: int = 0, limit: int | None = None) -> Iterator[tuple]:
+        """Rows ``offset`` to ``offset + limit`` (all after ``offset`` if limit is None)."""
+        start = min(offset, self.count)
+        stop = self.count if limit is None else min(self.count, start + limit)
+        if stop <= start:
+            return iter(())
+        with self.path.open("rb") as handle:
+            begin, end = self._offset(handle, start), self._offset(handle, stop)
+        return self._parse(begin, end)
+
+    def _parse(self, begin: int, end: int) -> Iterator[tuple]:
+        width = len(self.variables)
+        with self.path.open("rb") as handle:
+            handle.seek(begin)
+            remaining = end - begin
+            while remaining > 0:  # a megabyte of whole lines at a time
+                block = handle.read(min(remaining, 1 << 20))
+                cut = block.rfind(b"\n") + 1 if len(block) < remaining else len(block)
+                if cut <= 0:
+                    raise InputError(f"{self.path}: damaged cache file (kg cache clear)")
+                handle.seek(cut - len(block), os.SEEK_CUR)
+                remaining -= cut
+                parsed = ox.parse_query_results(self._header + block[:cut], format=ox.QueryResultsFormat.TSV)
+                for solution in parsed:
+                    yield tuple(solution[i] for i in range(width))
+
+
+@contextmanager
+def _lock(folder: Path) -> Iterator[None]:
+    with locked(folder):
+        yield
+
+
+def _remove_stale(folder: Path, age: float = 3600.0) -> None:
+    """Remove ``.tmp-*`` leftovers of builds that crashed (older than ``age`` seconds)."""
+    now = time.time()
+    for path in folder.glob(".tmp-*"):
+        try:
+            if now - path.stat().st_mtime > age:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        except OSError:
+            pass
+
+
+def clear(folder: Path | None = None) -> int:
+    """Remove every entry and leftover from the cache folder; return how many entries went."""
+    folder = Path(folder) if folder is not None else root()
+    if not folder.is_dir():
+        return 0
+    count = 0
+    with _lock(folder):
+        for path in folder.iterdir():
+            if path.is_dir():
+                count += not path.name.startswith(".")
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.name == _MEMO or path.name.startswith(".tmp-"):
+                path.unlink(missing_ok=True)
+    return count

@@ -1,0 +1,207 @@
+"""The persistent cache (issue 17): the same answers as without it, never a stale or half-built entry,
+literals as written, and nothing written with --no-cache."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import kg
+from kg.cli import main
+from kg.core import cache
+from kg.core.namespaces import DATA_GRAPH
+from kg.graph import KnowledgeGraph
+
+FORMATS = ("table", "csv", "tsv", "json", "xml")
+DATA = """@prefix mi: <https://w3id.org/initiatieven/def/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://example.org/i/1> a mi:Initiative ; skos:prefLabel "Een"@nl ;
+    mi:note "010"^^xsd:long , "1"^^xsd:boolean ; mi:x [ mi:y "07"^^xsd:int ] .
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    where = tmp_path / "cache"
+    monkeypatch.setenv("KG_CACHE_DIR", str(where))
+    return where
+
+
+def _params(stored) -> dict[str, str]:
+    return {p.name: p.example for p in stored.parameters if p.required and p.example is not None}
+
+
+def _bare(triple: object) -> str:
+    """A triple's text with blank node labels left out (two loads label them differently)."""
+    return re.sub(r"_:[A-Za-z0-9]+", "_:b", str(triple))
+
+
+def _fresh_cached() -> KnowledgeGraph:
+    return KnowledgeGraph.load(cache=True)
+
+
+def test_location_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("KG_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache.root() == tmp_path / "kg"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")  # XDG: relative paths are ignored
+    assert cache.root() == Path.home() / ".cache" / "kg"
+
+
+def test_cached_answers_equal_the_engines_in_every_format(graph: kg.KnowledgeGraph, folder: Path) -> None:
+    first = _fresh_cached()
+    for stored in kg.stored_queries().values():
+        first.query(stored, _params(stored))  # computes and keeps
+    second = _fresh_cached()
+    for stored in kg.stored_queries().values():
+        whole = graph.query(stored, _params(stored))
+        again = second.query(stored, _params(stored))
+        for fmt in FORMATS if whole.form in ("SELECT", "ASK") else ("turtle",):
+            assert again.serialize(fmt) == whole.serialize(fmt), (stored.name, fmt)
+        if whole.form == "SELECT":
+            out = io.BytesIO()
+            second.query(stored, _params(stored), stream=True).write(out, "tsv")
+            assert out.getvalue() == whole.serialize("tsv")
+    assert second._engine is None  # every answer (and parameter check) came from the cache
+
+
+def test_cached_pages_are_slices(graph: kg.KnowledgeGraph, folder: Path) -> None:
+    full = graph.query("initiatives").rows
+    cached = _fresh_cached()
+    cached.query("initiatives")
+    cached = _fresh_cached()
+    for page in range(5):
+        result = cached.query("initiatives", offset=page * 3, limit=3)
+        assert result.rows == full[page * 3 : page * 3 + 3]
+        assert result.truncated == ((page + 1) * 3 < len(full))
+    assert cached._engine is None
+
+
+def test_snapshot_keeps_literals_as_written_and_blank_nodes(tmp_path: Path, folder: Path) -> None:
+    data = tmp_path / "d.ttl"
+    data.write_text(DATA)
+    plain = KnowledgeGraph.load([data])
+    plain.infer()
+    KnowledgeGraph.load([data], cache=True).infer()  # builds the entry
+    reopened = KnowledgeGraph.load([data], cache=True)
+    assert reopened._engine is None
+    assert sorted(map(_bare, reopened.triples(DATA_GRAPH))) == sorted(map(_bare, plain.triples(DATA_GRAPH)))
+    assert '"07"^^<http://www.w3.org/2001/XMLSchema#int>' in {
+        str(t.object) for t in reopened.triples(DATA_GRAPH)
+    }
+    assert '"010"^^<http://www.w3.org/2001/XMLSchema#long>' in {
+        str(t.object) for t in reopened.triples(DATA_GRAPH)
+    }
+    assert reopened.reasoner == "rules"
+    assert len(reopened.query("SELECT * WHERE { ?s ?p ?o }").rows) == len(
+        plain.query("SELECT * WHERE { ?s ?p ?o }").rows
+    )
+    assert reopened.validate().conforms == plain.validate().conforms
+
+
+def test_a_changed_file_is_another_entry(tmp_path: Path, folder: Path) -> None:
+    data = tmp_path / "d.ttl"
+    data.write_text(DATA)
+    question = "SELECT ?l WHERE { ?i a mi:Initiative ; skos:prefLabel ?l }"
+    assert KnowledgeGraph.load([data], cache=True).query(question).rows[0][0].value == "Een"
+    old = os.stat(data)
+    data.write_text(DATA.replace('"Een"', '"Twe"'))  # same size
+    os.utime(data, ns=(old.st_atime_ns, old.st_mtime_ns))  # and the same modification time
+    assert KnowledgeGraph.load([data], cache=True).query(question).rows[0][0].value == "Twe"
+
+
+def test_remembered_hashes_notice_an_edit_with_the_old_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0)  # instead of waiting two seconds
+    path = tmp_path / "f.ttl"
+    path.write_text("aaaa")
+    past = time.time_ns() - 10 * 10**9
+    os.utime(path, ns=(past, past))
+    time.sleep(0.05)
+    hashes = cache.Hashes(tmp_path)
+    first = hashes.of(path)
+    assert str(path.resolve()) in hashes.memo  # settled: remembered
+    path.write_text("bbbb")
+    os.utime(path, ns=(past, past))  # the change time still moves
+    assert hashes.of(path) != first
+
+
+def test_a_fresh_file_is_not_remembered(tmp_path: Path) -> None:
+    path = tmp_path / "f.ttl"
+    path.write_text("aaaa")
+    hashes = cache.Hashes(tmp_path)
+    hashes.of(path)
+    assert hashes.memo == {}  # too recent to trust its times (racily clean)
+
+
+def test_kg_code_is_part_of_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hashes = cache.Hashes(tmp_path)
+    before = cache.inputs_key("oxigraph", None, [], [], hashes)
+    monkeypatch.setattr(cache, "__version__", "99")
+    assert cache.inputs_key("oxigraph", None, [], [], hashes) != before
+    assert cache.inputs_key("oxigraph", "http://b/", [], [], hashes) != cache.inputs_key(
+        "oxigraph", None, [], [], hashes
+    )
+
+
+def test_a_crash_while_building_leaves_no_entry(folder: Path) -> None:
+    store = cache.Cache("k" * 64, folder)
+    with pytest.raises(RuntimeError), store.building() as tmp:
+        (tmp / "meta.json").write_text("{}")
+        raise RuntimeError("crash")
+    assert not store.exists()
+    assert list(folder.iterdir()) == []
+
+
+def test_a_leftover_build_folder_is_never_used(folder: Path) -> None:
+    _fresh_cached().query("initiatives")
+    (entry,) = [p for p in folder.iterdir() if p.is_dir()]
+    (entry / "meta.json").unlink()  # as if the build had stopped before its last file
+    reopened = _fresh_cached()
+    assert reopened._engine is not None  # loaded from the files, not from the broken entry
+    assert reopened.query("initiatives").rows == kg.load().query("initiatives").rows
+
+
+def test_too_long_answers_are_not_kept(
+    graph: kg.KnowledgeGraph, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "MAX_ROWS", 3)
+    cached = _fresh_cached()
+    assert cached.query("initiatives").rows == graph.query("initiatives").rows
+    assert cached.query("initiatives", offset=3, limit=3).rows == graph.query("initiatives").rows[3:6]
+    (entry,) = [p for p in folder.iterdir() if p.is_dir()]
+    assert not [p for p in (entry / "answers").iterdir() if p.stat().st_size > 2000]
+
+
+def test_no_cache_writes_nothing_and_clear_empties(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "initiatives", "--no-cache", "--format", "csv"]) == 0
+    assert not folder.exists()
+    assert main(["query", "initiatives", "--format", "csv"]) == 0
+    assert any(p.is_dir() for p in folder.iterdir())
+    assert main(["cache", "clear"]) == 0
+    assert not [p for p in folder.iterdir() if p.is_dir()]
+    assert main(["cache"]) == 0
+    assert capsys.readouterr().out.strip().endswith(str(folder))
+
+
+def test_concurrent_commands_build_one_whole_entry(folder: Path) -> None:
+    env = {**os.environ, "KG_CACHE_DIR": str(folder)}
+    command = [sys.executable, "-m", "kg.cli", "query", "initiatives", "--format", "csv"]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE) for _ in range(3)]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0]
+    assert outputs[0] == outputs[1] == outputs[2]
+    entries = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(entries) == 1 and (entries[0] / "meta.json").is_file()
+    assert not [p for p in folder.iterdir() if p.name.startswith(".tmp-")]
+    again = subprocess.run(command, env=env, stdout=subprocess.PIPE, timeout=120, check=True)
+    assert again.stdout == outputs[0]
