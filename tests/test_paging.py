@@ -151,3 +151,40 @@ def test_cli_output_file_is_written_whole(tmp_path, capsys: pytest.CaptureFixtur
     assert main(["query", "initiatives", "--format", "json"]) == 0
     assert target.read_bytes() == capsys.readouterr().out.encode()
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_web_api_pages_with_link_headers(graph: kg.KnowledgeGraph) -> None:
+    from kg.serve.contract import Settings
+    from kg.serve.endpoint import Handler
+
+    handler = Handler(graph, Settings(data=None, max_rows=4))  # pages of min(100, max-rows) = 4 rows
+    full = graph.query("initiatives").rows
+    first = handler.handle("stored", {"name": "initiatives", "params": {}, "accept": "text/csv", "page": 1})
+    second = handler.handle("stored", {"name": "initiatives", "params": {}, "accept": "text/csv", "page": 2})
+    last_page = (len(full) + 3) // 4
+    last = handler.handle(
+        "stored", {"name": "initiatives", "params": {}, "accept": "text/csv", "page": last_page}
+    )
+    whole = graph.query("initiatives").serialize("csv").decode().splitlines()
+    assert first.body.decode().splitlines() == whole[:5]
+    assert second.body.decode().splitlines() == [whole[0], *whole[5:9]]
+    assert first.headers["Link"] == (
+        '</api/queries/initiatives?page=1>; rel="first", </api/queries/initiatives?page=2>; rel="next"'
+    )
+    assert 'rel="prev"' in second.headers["Link"] and 'page=3>; rel="next"' in second.headers["Link"]
+    assert 'rel="next"' not in last.headers["Link"]
+    assert "X-KG-Truncated" not in first.headers
+
+
+def test_web_api_pages_over_http() -> None:
+    from serving import fetch, kg_serve
+
+    with kg_serve("--max-rows", "1000") as base:
+        status, headers, body = fetch(base + "/api/queries/initiatives?page=2&format=csv")
+        assert status == 200
+        assert 'rel="prev"' in headers["Link"] and 'rel="first"' in headers["Link"]
+        assert body.decode().splitlines()[0].startswith("number,initiative")
+        assert len(body.decode().splitlines()) == 1  # 11 initiatives: page 2 of 100 rows is empty
+        for bad in ("0", "-1", "x", "1.5"):
+            status, _, body = fetch(base + f"/api/queries/initiatives?page={bad}")
+            assert status == 400 and b"page" in body, bad

@@ -49,6 +49,22 @@ def preload(handler: Handler) -> None:
         handler.op_describe(DEF + "Initiative", media, "en")
 
 
+PAGE_SIZE = 100  # rows per page of a stored query with no '#+ pagination' of its own
+
+
+def page_links(name: str, params: dict[str, str], page: int, more: bool) -> str:
+    """RFC 8288 Link header values (section 3) for the pages around ``page`` of a stored query."""
+    from urllib.parse import quote, urlencode
+
+    def target(number: int) -> str:
+        return f"/api/queries/{quote(name)}?" + urlencode({**params, "page": str(number)})
+
+    links = (
+        [(1, "first")] + ([(page - 1, "prev")] if page > 1 else []) + ([(page + 1, "next")] if more else [])
+    )
+    return ", ".join(f'<{target(number)}>; rel="{rel}"' for number, rel in links)
+
+
 class Handler:
     """Answers requests against one loaded graph (with inference) and the extra named graphs."""
 
@@ -156,11 +172,19 @@ class Handler:
 
     # --- stored queries -------------------------------------------------------------------------
     def op_stored(
-        self, name: str, params: dict[str, str], accept: str | None, lang: str = "nl", text: str | None = None
+        self,
+        name: str,
+        params: dict[str, str],
+        accept: str | None,
+        lang: str = "nl",
+        text: str | None = None,
+        page: int | None = None,
     ) -> Answer:
         """A stored query; with ``text`` (edited in the editor), that text under the query's name and its
         ``#+`` header: the ``?_name`` variables of the text are the parameters, validated and bound like
-        the stored query's. The header is the stored file's, never the client's (no client YAML is read)."""
+        the stored query's. The header is the stored file's, never the client's (no client YAML is read).
+        With ``page``, that page of the query's ``#+ pagination`` rows (grlc's convention; 100 if it has
+        none, at most max-rows), with RFC 8288 Link headers to the first, previous and next pages."""
         stored = queries.stored().get(name)  # stored queries only: never a file named by the client
         if stored is None:
             return error(404, f"unknown query {name!r}")
@@ -168,10 +192,26 @@ class Handler:
             header = [line for line in stored.text.splitlines() if line.startswith("#+")]
             body = [line for line in text.splitlines() if not line.startswith("#+")]
             stored = queries.parse("\n".join([*header, *body]), name)
+        if page is None:
+            result = self.graph.query(
+                stored, params, lang=lang, limit=self.max_rows, allow_service=self.settings.allow_service
+            )
+            return self.serialize(result, accept)
+        size = min(stored.pagination or PAGE_SIZE, self.max_rows)
         result = self.graph.query(
-            stored, params, lang=lang, limit=self.max_rows, allow_service=self.settings.allow_service
+            stored,
+            params,
+            lang=lang,
+            offset=(page - 1) * size,
+            limit=size,
+            allow_service=self.settings.allow_service,
         )
-        return self.serialize(result, accept)
+        more = result.truncated
+        result.truncated = False  # a page is whole: the Link header says what follows
+        answer = self.serialize(result, accept)
+        if answer.status == 200:
+            answer.headers["Link"] = page_links(name, params, page, more)
+        return answer
 
     # --- pages ----------------------------------------------------------------------------------
     def op_home(self, lang: str = "nl") -> Answer:

@@ -411,11 +411,16 @@ class App:
                 text = await self._query(request, params, form_needs_query=False)
             except Problem as err:
                 return self.fail(request, err.status, str(err), err.headers, data=True)
-        values = {k: v[-1] for k, v in params.items() if k != "format"}
+        values = {k: v[-1] for k, v in params.items() if k not in ("format", "page")}
         lang = values.get("lang", "nl")
+        page = params.get("page", [None])[-1]
+        if page is not None and not (page.isascii() and page.isdigit() and 0 < int(page) < 10**9):
+            return self.fail(request, 400, f"page must be a whole number from 1, not {page!r}", data=True)
         args = {"name": name, "params": values, "lang": lang, "accept": self.accept(request, params)}
         if text is not None:
             args["text"] = text
+        if page is not None:
+            args["page"] = int(page)
         return await self.work(request, "stored", args)
 
     async def prefixes(self, request: Request) -> Response:
