@@ -205,3 +205,30 @@ def test_concurrent_commands_build_one_whole_entry(folder: Path) -> None:
     assert not [p for p in folder.iterdir() if p.name.startswith(".tmp-")]
     again = subprocess.run(command, env=env, stdout=subprocess.PIPE, timeout=120, check=True)
     assert again.stdout == outputs[0]
+
+
+def test_whole_answers_are_written_from_kept_bytes(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = {}
+    for fmt in ("table", "csv", "json"):
+        runs = []
+        for _ in range(3):  # computes, renders and keeps, copies
+            assert main(["query", "initiatives", "--format", fmt]) == 0
+            runs.append(capsys.readouterr().out)
+        assert runs[0] == runs[1] == runs[2]
+        outputs[fmt] = runs[0]
+    assert main(["query", "initiatives", "--format", "csv", "--no-cache"]) == 0
+    assert capsys.readouterr().out == outputs["csv"]
+    (entry,) = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    kept = {p.name.rsplit("-", 1)[-1] for p in (entry / "answers").iterdir()}
+    assert {"table.out", "csv.out", "json.out"} <= kept
+    assert not [p for p in (entry / "answers").iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_a_failed_rendering_keeps_nothing(graph: kg.KnowledgeGraph, folder: Path) -> None:
+    cached = _fresh_cached()
+    cached.query("initiatives")
+    result = _fresh_cached().query("initiatives")
+    with pytest.raises(kg.core.errors.UsageError):
+        result.write(io.BytesIO(), "turtle")  # not a format for SELECT
+    (entry,) = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert sorted(p.suffix for p in (entry / "answers").iterdir()) == [".tsv"]

@@ -188,3 +188,33 @@ def test_web_api_pages_over_http() -> None:
         for bad in ("0", "-1", "x", "1.5"):
             status, _, body = fetch(base + f"/api/queries/initiatives?page={bad}")
             assert status == 400 and b"page" in body, bad
+
+
+def _shorten_reference(iri: str) -> str:
+    """The former loop over every prefix (what the faster lookup must equal)."""
+    from kg.core.namespaces import PREFIXES
+
+    best = ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
+            local = iri[len(ns) :]
+            if local and all(c.isalnum() or c in "-_." for c in local):
+                best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else f"<{iri}>"
+
+
+def test_shorten_equals_the_loop_over_every_prefix() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from kg.core.namespaces import PREFIXES, shorten
+
+    namespaces = st.sampled_from([*PREFIXES.values(), "http://example.org/", ""])
+    tails = st.text(alphabet=st.sampled_from("ab9_-.é/#:?ⅷ٣ "), max_size=12)
+
+    @settings(max_examples=2000, deadline=None)
+    @given(namespaces, tails)
+    def check(ns: str, tail: str) -> None:
+        assert shorten(ns + tail) == _shorten_reference(ns + tail)
+
+    check()

@@ -288,7 +288,10 @@ class KnowledgeGraph:
                 return Result("ASK", boolean=next(answers.rows())[0].value == "true")
             rows = answers.rows(offset, limit)
             cut = limit is not None and offset + limit < answers.count
-            return Result("SELECT", answers.variables, rows if stream else list(rows), truncated=cut)
+            whole = answers if offset == 0 and limit is None else None  # its output is kept too
+            return Result(
+                "SELECT", answers.variables, rows if stream else list(rows), truncated=cut, kept=whole
+            )
         except OSError:  # the cache went away (kg cache clear) or cannot be written: no cache
             self.cache = None
             return None

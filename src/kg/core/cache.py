@@ -28,7 +28,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -247,8 +247,28 @@ class Answers:
             begin, end = self._offset(handle, start), self._offset(handle, stop)
         return self._parse(begin, end)
 
+    def write(self, out: BinaryIO, fmt: str, render: Callable[[BinaryIO], None]) -> None:
+        """Write the whole answer in ``fmt``: a copy of the bytes kept from the first time, or
+        ``render(out)``, keeping a copy of what it writes (renamed into place only when whole)."""
+        if not fmt.isalnum():
+            raise ValueError(f"not a format name: {fmt!r}")
+        kept = self.path.with_name(f"{self.path.stem}-{fmt}.out")
+        try:
+            with kept.open("rb") as handle:
+                shutil.copyfileobj(handle, out, 1 << 20)
+                return
+        except FileNotFoundError:
+            pass
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as copy:
+                render(_Tee(out, copy))
+            os.replace(tmp, kept)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
     def _parse(self, begin: int, end: int) -> Iterator[tuple]:
-        width = len(self.variables)
         with self.path.open("rb") as handle:
             handle.seek(begin)
             remaining = end - begin
@@ -261,7 +281,23 @@ class Answers:
                 remaining -= cut
                 parsed = ox.parse_query_results(self._header + block[:cut], format=ox.QueryResultsFormat.TSV)
                 for solution in parsed:
-                    yield tuple(solution[i] for i in range(width))
+                    yield tuple(solution)
+
+
+class _Tee:
+    """Writes to two binary files at once."""
+
+    def __init__(self, first: BinaryIO, second: BinaryIO):
+        self.first, self.second = first, second
+
+    def write(self, data: bytes) -> int:
+        self.first.write(data)
+        self.second.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.first.flush()
+        self.second.flush()
 
 
 @contextmanager

@@ -7,6 +7,8 @@ that every prefix they declare under the base agrees with this module.
 
 from __future__ import annotations
 
+import re
+
 BASE = "https://w3id.org/initiatieven/"
 DEF = BASE + "def/"
 ID = BASE + "id/"
@@ -68,11 +70,24 @@ PREFIXES: dict[str, str] = {
 
 
 def shorten(iri: str) -> str:
-    """Return ``prefix:local`` for an IRI under a known namespace, else ``<iri>``."""
-    best = ""
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
-            local = iri[len(ns) :]
-            if local and all(c.isalnum() or c in "-_." for c in local):
-                best = prefix
-    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else f"<{iri}>"
+    """Return ``prefix:local`` for an IRI under a known namespace, else ``<iri>``.
+
+    The longest namespace whose local part is a plain name (letters, digits, ``-_.``) wins."""
+    best, size = "", 0
+    for end, char in enumerate(iri):  # namespaces end in / or #: look those up (fast for long tables)
+        if char in "/#":
+            prefix = _BY_NAMESPACE.get(iri[: end + 1])
+            if prefix is not None and end + 1 > size and _LOCAL.fullmatch(iri, end + 1):
+                best, size = prefix, end + 1
+    for prefix, ns in _OTHER:
+        if len(ns) > size and iri.startswith(ns) and _LOCAL.fullmatch(iri, len(ns)):
+            best, size = prefix, len(ns)
+    return f"{best}:{iri[size:]}" if best else f"<{iri}>"
+
+
+_LOCAL = re.compile(r"[\w.-]+")
+_BY_NAMESPACE: dict[str, str] = {}
+for _prefix, _ns in PREFIXES.items():
+    if _ns.endswith(("/", "#")):
+        _BY_NAMESPACE.setdefault(_ns, _prefix)
+_OTHER = [(p, ns) for p, ns in PREFIXES.items() if not ns.endswith(("/", "#"))]

@@ -114,6 +114,8 @@ class Result:
     boolean: bool | None = None
     triples: list[ox.Triple] | Iterator[ox.Triple] = field(default_factory=list)
     truncated: bool = False  # a limit cut the answer short
+    # the whole answer as kept in the cache (kg.core.cache.Answers): write() copies its bytes
+    kept: object | None = field(default=None, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[dict[str, object]]:
         """Rows as dicts of plain Python values, keyed by variable name."""
@@ -169,6 +171,10 @@ class Result:
     def write(self, out: BinaryIO, fmt: str = "table") -> None:
         """Write the answer in ``fmt`` to ``out`` as it comes (the bytes :meth:`serialize` gives,
         except that a table longer than its look-ahead sizes its columns from the first rows)."""
+        if self.kept is not None:
+            kept, self.kept = self.kept, None
+            kept.write(out, fmt, lambda target: self.write(target, fmt))
+            return
         graph = self.form in ("CONSTRUCT", "DESCRIBE")
         if self.form == "ASK" or (fmt != "table" and not graph and fmt not in RESULT_FORMATS):
             out.write(self.serialize(fmt))  # small, or the error serialize gives
