@@ -232,3 +232,17 @@ def test_a_failed_rendering_keeps_nothing(graph: kg.KnowledgeGraph, folder: Path
         result.write(io.BytesIO(), "turtle")  # not a format for SELECT
     (entry,) = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
     assert sorted(p.suffix for p in (entry / "answers").iterdir()) == [".tsv"]
+
+
+def test_only_the_most_recently_used_entries_are_kept(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 2)
+    for key in ("a", "b", "c"):
+        with cache.Cache(key * 64, folder).building() as tmp:
+            (tmp / "meta.json").write_text("{}")
+        time.sleep(0.02)
+    assert sorted(p.name[0] for p in folder.iterdir() if p.is_dir()) == ["b", "c"]
+    os.utime(folder / ("b" * 64))  # b used again: c is now the older one
+    time.sleep(0.02)
+    with cache.Cache("d" * 64, folder).building() as tmp:
+        (tmp / "meta.json").write_text("{}")
+    assert sorted(p.name[0] for p in folder.iterdir() if p.is_dir()) == ["b", "d"]

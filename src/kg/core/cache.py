@@ -6,8 +6,9 @@ Specification 0.8). ``kg query --no-cache`` neither reads nor writes it; ``kg ca
 What: one entry per set of inputs, a folder named by :func:`inputs_key`: the SHA-256 of kg's own code
 and version, pyoxigraph's version, the engine, the base IRI and the path and content of every
 ontology and data file, in order. Any change to any of them is another entry, so a stale entry is
-never used. An entry holds a snapshot of the graph (written by the engine,
-:mod:`kg.engines.oxigraph.snapshot`) and ``answers/``, one file per query answer (:class:`Answers`).
+never used. At most :data:`MAX_ENTRIES` entries are kept (the least recently used goes). An entry
+holds a snapshot of the graph (written by the engine, :mod:`kg.engines.oxigraph.snapshot`) and
+``answers/``, one file per query answer (:class:`Answers`).
 
 Safety: an entry is built in a temporary folder and renamed into place in one step, under a lock
 (``flock`` on ``.lock``); an answer is written to a temporary file and renamed. A reader sees a whole
@@ -29,7 +30,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,6 +42,7 @@ from kg.core.files import locked
 from kg.core.version import __version__
 
 RACY_SECONDS = 2
+MAX_ENTRIES = 4  # sets of inputs kept; building another removes the least recently used
 MAX_ROWS = 1_000_000  # longer answers are not kept (the file would outweigh the work it saves)
 _MEMO = "hashes.json"
 _TRAILER = 16  # bytes: row count and the offset of the row index, both unsigned 64-bit
@@ -138,7 +140,11 @@ class Cache:
         hashes = Hashes(folder)
         key = inputs_key(engine, base, ontology, data, hashes)
         hashes.save()
-        return cls(key, folder)
+        found = cls(key, folder)
+        if found.exists():
+            with suppress(OSError):
+                os.utime(found.entry)  # used now (the least recently used entry goes first)
+        return found
 
     def exists(self) -> bool:
         """Whether the entry for these inputs has been built (it is whole if it is there)."""
@@ -164,6 +170,7 @@ class Cache:
                     if self.entry.exists():  # a leftover without meta.json: never whole
                         shutil.rmtree(self.entry, ignore_errors=True)
                     os.rename(tmp, self.entry)
+                    _evict(self.root, keep=self.entry)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -304,6 +311,14 @@ class _Tee:
 def _lock(folder: Path) -> Iterator[None]:
     with locked(folder):
         yield
+
+
+def _evict(folder: Path, keep: Path) -> None:
+    """Remove the least recently used entries beyond MAX_ENTRIES (the caller holds the lock)."""
+    entries = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p != keep]
+    entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[MAX_ENTRIES - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _remove_stale(folder: Path, age: float = 3600.0) -> None:
