@@ -246,3 +246,14 @@ def test_only_the_most_recently_used_entries_are_kept(folder: Path, monkeypatch:
     with cache.Cache("d" * 64, folder).building() as tmp:
         (tmp / "meta.json").write_text("{}")
     assert sorted(p.name[0] for p in folder.iterdir() if p.is_dir()) == ["b", "d"]
+
+
+def test_an_entry_cleared_before_it_is_opened_falls_back_to_the_files(
+    graph: kg.KnowledgeGraph, folder: Path
+) -> None:
+    _fresh_cached().query("initiatives")
+    reopened = _fresh_cached()
+    assert reopened._engine is None
+    cache.clear()  # another command empties the cache meanwhile
+    assert reopened.query("bottleneck-counts").rows == graph.query("bottleneck-counts").rows
+    assert reopened.reasoner == "rules"

@@ -104,13 +104,14 @@ class KnowledgeGraph:
         if cache and engine == "oxigraph":
             store = Cache.for_inputs(engine, base, ontology_files, data_files)
             if store.exists():
+                reasoner = snapshot.reasoner(store.entry)
                 return cls(
                     None,
                     ontology_files,
                     data_files,
                     cache=store,
-                    loader=lambda: snapshot.load(store.entry),
-                    reasoner=snapshot.reasoner(store.entry),
+                    loader=lambda: _reopen(store, ontology_files, data_files, base, reasoner),
+                    reasoner=reasoner,
                 )
         backend = _engine(engine)
         backend.load(ontology_files, ONTOLOGY_GRAPH, base)
@@ -455,6 +456,22 @@ def _iri(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _reopen(
+    store: Cache, ontology_files: list[Path], data_files: list[Path], base: str | None, reasoner: str | None
+) -> Engine:
+    """The engine from the cache's snapshot; from the files (inferred with the snapshot's reasoner, as
+    the graph already said) if the entry went meanwhile (evicted or cleared by another command)."""
+    try:
+        return snapshot.load(store.entry)
+    except (OSError, ValueError, SyntaxError):
+        backend = OxigraphEngine()
+        backend.load(ontology_files, ONTOLOGY_GRAPH, base)
+        backend.load(data_files, DATA_GRAPH, base)
+        if reasoner is not None:
+            backend.infer(reasoner)
+        return backend
 
 
 def resolve(query: str | StoredQuery) -> StoredQuery:
