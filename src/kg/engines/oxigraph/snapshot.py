@@ -35,9 +35,14 @@ def save(engine: OxigraphEngine, folder: Path) -> None:
         if not isinstance(graph, ox.NamedNode):
             continue  # kg's graphs are all named by IRIs
         path = folder / f"graph-{number}.nt"
-        engine.store.query(_PLAIN % (graph, _NO_BLANK)).serialize(str(path), format=ox.RdfFormat.N_TRIPLES)
+        found = [ox.Quad(*row, graph) for row in engine.store.query(_BLANK % (graph, _NO_BLANK))]
+        if found:  # the graph without them (a CONSTRUCT: some 4x slower than a dump)
+            answer = engine.store.query(_PLAIN % (graph, _NO_BLANK))
+            answer.serialize(str(path), format=ox.RdfFormat.N_TRIPLES)
+        else:
+            engine.store.dump(str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
         graphs.append([graph.value, path.name])
-        blank += [ox.Quad(*row, graph) for row in engine.store.query(_BLANK % (graph, _NO_BLANK))]
+        blank += found
     (folder / BLANK).write_bytes(ox.serialize(blank, format=ox.RdfFormat.N_QUADS) if blank else b"")
     written = [quad for quads in engine.exact.table.values() for quad in quads]
     (folder / EXACT).write_bytes(ox.serialize(written, format=ox.RdfFormat.N_QUADS) if written else b"")
