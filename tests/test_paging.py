@@ -111,7 +111,7 @@ def test_streaming_memory_does_not_grow_with_the_rows(graph: kg.KnowledgeGraph) 
         assert sink.count > rows * 50  # the rows were written
         return size
 
-    small, large = peak(20_000), peak(200_000)
+    small, large = peak(4_000), peak(40_000)
     assert large < small * 2, (small, large)
 
 
