@@ -257,3 +257,17 @@ def test_an_entry_cleared_before_it_is_opened_falls_back_to_the_files(
     cache.clear()  # another command empties the cache meanwhile
     assert reopened.query("bottleneck-counts").rows == graph.query("bottleneck-counts").rows
     assert reopened.reasoner == "rules"
+
+
+def test_kept_answers_carry_literals_as_written(tmp_path: Path, folder: Path) -> None:
+    data = tmp_path / "d.ttl"
+    data.write_text(DATA)
+    question = "SELECT ?v WHERE { ?s mi:note ?v }"
+    first = KnowledgeGraph.load([data], cache=True)
+    first.infer()
+    assert {str(r[0]) for r in first.query(question).rows} >= {
+        '"010"^^<http://www.w3.org/2001/XMLSchema#long>'
+    }
+    again = KnowledgeGraph.load([data], cache=True)
+    assert again.query(question).rows == first.query(question).rows
+    assert again._engine is None  # from the kept answer

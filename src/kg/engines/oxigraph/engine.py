@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -86,10 +86,14 @@ class OxigraphEngine:
             return Result("ASK", boolean=bool(answer))
         # Oxigraph's answer must be dropped on the thread that made it: a time-out's traceback would
         # carry it to another, so the error is raised again only once the answer is gone.
-        if lazy:  # read on this thread, by the caller (kg.core.producer)
+        if lazy:  # read on this thread, by the caller (kg.core.producer); literals as written
             if isinstance(answer, ox.QuerySolutions):
-                return Result("SELECT", [v.value for v in answer.variables], map(tuple, answer))
-            return Result("CONSTRUCT", triples=iter(answer))
+                names = [v.value for v in answer.variables]
+                fix = self._rewriter(text, names)
+                rows = map(tuple, answer)
+                return Result("SELECT", names, rows if fix is None else map(fix, rows))
+            fix = self._rewriter(text)
+            return Result("CONSTRUCT", triples=iter(answer) if fix is None else map(fix, answer))
         late = None
         try:
             if isinstance(answer, ox.QuerySolutions):
@@ -109,24 +113,37 @@ class OxigraphEngine:
         back as written (:meth:`kg.core.loading.Exact.written`) where the term can only have come from
         the graph: a variable the query does not assign itself (AS, VALUES), no zero-length path
         (which can give back a term of the query), and no literal written in a CONSTRUCT template."""
-        written = self.exact.written(self.store) if self.exact else {}
-        if not written or not found:
+        if not found:
             return found
+        fix = self._rewriter(text, names)
+        return found if fix is None else [fix(item) for item in found]
+
+    def _rewriter(self, text: str, names: list[str] | None = None) -> Callable[[object], object] | None:
+        """What :meth:`_as_written` does to one row or triple, or None when it would change nothing
+        (a streamed answer applies it row by row)."""
+        written = self.exact.written(self.store) if self.exact else {}
+        if not written:
+            return None
         toks = tokens(text)
         if zero_length_paths(toks):
-            return found
+            return None
         if names is None:
             if template_constants(toks):
-                return found
-            return [
-                ox.Triple(t.subject, t.predicate, written.get(t.object, t.object))
-                if type(t.object) is ox.Literal
-                else t
-                for t in found
-            ]
+                return None
+
+            def triple(t: ox.Triple) -> ox.Triple:
+                if type(t.object) is ox.Literal:
+                    return ox.Triple(t.subject, t.predicate, written.get(t.object, t.object))
+                return t
+
+            return triple
         assigned = assigned_variables(toks)
         columns = {i for i, name in enumerate(names) if name not in assigned}
-        return [tuple(written.get(c, c) if i in columns else c for i, c in enumerate(row)) for row in found]
+
+        def row(found: tuple) -> tuple:
+            return tuple(written.get(c, c) if i in columns else c for i, c in enumerate(found))
+
+        return row
 
     def validate(self, shapes: Sequence[Path] | None = None) -> ValidationReport:
         """SHACL compiled to SPARQL on the store; pyshacl for shapes the compiler declines."""
