@@ -64,6 +64,9 @@ EXAMPLES = {
     "fmt": "examples:\n  kg fmt                 # rewrite ontology/ and data/ in canonical Turtle\n"
     "  kg fmt --check         # exit 1 if a file is not canonical (CI)\n"
     "  kg fmt data/initiatieven/12-nieuw.ttl",
+    "schema": "examples:\n  kg schema                     # classes, properties, codes and prefixes\n"
+    "  kg schema --lang en | less\n  kg schema --format json > schema.json\n"
+    "  kg schema --format turtle     # RDF, with VoID class and property partitions",
     "plot": "examples:\n  kg plot network -o network.png\n"
     "  kg plot cooccurrence --lang en -o cooccurrence.svg\n"
     "  kg plot by-province\n  kg plot timeline",
@@ -397,6 +400,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 if any file is not in canonical form"
+    )
+
+    p = verb(
+        "schema",
+        "the classes, properties (domain, range, uses, kinds of value), concept codes and prefixes "
+        "to write queries with",
+        data,
+        out,
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "turtle"),
+        default="table",
+        help="table (default), json or turtle",
     )
 
     p = verb("plot", "draw a figure: network, cooccurrence, by-province or timeline", data, out)
@@ -821,6 +838,15 @@ def _fmt(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _schema(args: argparse.Namespace) -> int:
+    from kg.graph import KnowledgeGraph
+    from kg.publish.schema import render, schema
+
+    graph = KnowledgeGraph.load(args.data, base=getattr(args, "base", None))
+    _write(render(schema(graph, args.lang), args.format), args.output)
+    return EXIT_OK
+
+
 def _plot(args: argparse.Namespace) -> int:
     from kg.graph import KnowledgeGraph
     from kg.views.figures import figure_bytes, plot
@@ -854,6 +880,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "query": _query,
             "export": _export,
             "plot": _plot,
+            "schema": _schema,
             "fmt": _fmt,
             "diff": _diff,
             "import": _import,
