@@ -629,6 +629,8 @@ def _query(args: argparse.Namespace) -> int:
     result = kg.query(
         stored, _params(args.param), infer=not args.no_infer, lang=args.lang, allow_service=args.allow_service
     )
+    for warning in result.warnings:
+        print(f"kg: warning: {stored.path or stored.name}: {warning}", file=sys.stderr)
     _write(_dialect(result.serialize(args.format), args), args.output)
     return EXIT_OK
 

@@ -26,7 +26,7 @@ import yaml
 from kg.core import bundle
 from kg.core.errors import ParameterError, QueryError
 from kg.core.namespaces import PREFIXES, XSD
-from kg.core.sparql_text import check, tokens
+from kg.core.sparql_text import check, explain, tokens
 
 TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "gYear")
 _PARAM = re.compile(r"[?$](__?)([A-Za-z][A-Za-z0-9]*)(?:_(" + "|".join(TYPES) + r"))?\b")
@@ -334,7 +334,8 @@ def terms(
 
 
 def syntax_error(text: str) -> str | None:
-    """The SPARQL syntax error in ``text`` as written (line and column), or None if it parses."""
+    """The SPARQL syntax error in ``text`` as written, or None if it parses: line and column, the line
+    with a caret under the place, and unknown prefixes named (:func:`kg.core.sparql_text.explain`)."""
     try:  # Oxigraph sends a SERVICE request as soon as it parses: never here (nor a crash)
         check(text, prefixes=PREFIXES)
     except QueryError:
@@ -342,7 +343,7 @@ def syntax_error(text: str) -> str | None:
     try:
         ox.Store().query(text, prefixes=PREFIXES)
     except SyntaxError as err:
-        return str(err)
+        return explain(text, str(err), PREFIXES)
     except OSError:  # parsed, but failed to evaluate on an empty store
         return None
     return None

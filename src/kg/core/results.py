@@ -107,6 +107,7 @@ class Result:
     boolean: bool | None = None
     triples: list[ox.Triple] = field(default_factory=list)
     truncated: bool = False  # a limit cut the answer short
+    warnings: list[str] = field(default_factory=list)  # e.g. terms of kg's namespaces that match nothing
 
     def __iter__(self) -> Iterator[dict[str, object]]:
         """Rows as dicts of plain Python values, keyed by variable name."""
