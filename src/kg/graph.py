@@ -232,6 +232,15 @@ class KnowledgeGraph:
         """Whether ``raw`` is an allowed value exactly (one lookup; the full list only on a miss)."""
         return bool(self._run(stored.allowed_query(param, raw), stored.inference).boolean)
 
+    def choices(self, stored: StoredQuery, name: str) -> dict[str, set[str]]:
+        """Each allowed value of a parameter with the names it may be given by: itself and the
+        ``?label`` its ``values`` pattern binds (preferred and alternative labels in any language)."""
+        param = stored.parameter(name)
+        if not param.values:
+            return {}
+        text = stored.values_query(param, labels=True)
+        return queries.choices(self._run(text, stored.inference).rows)
+
     def bound(self, stored: StoredQuery, params: Mapping[str, object] | None = None, lang: str = "nl") -> str:
         """The query text with ``params`` validated and bound (for this graph or a remote endpoint)."""
         values = {k: str(v) for k, v in (params or {}).items()}
@@ -246,7 +255,7 @@ class KnowledgeGraph:
             values,
             lang,
             lambda param, raw: self._allowed(stored, param, raw),
-            lambda name: self.values(stored, name),
+            lambda name: self.choices(stored, name),
         )
 
     # --- validation and conversion ----------------------------------------------------------
