@@ -133,7 +133,7 @@ def test_construct_query_as_turtle(tmp_path: Path, capsysbinary) -> None:
     [
         (("query", "nope"), "unknown query 'nope'"),
         (("query", "initiatives-by-bottleneck"), "needs parameter bottleneck"),
-        (("query", "initiatives-by-bottleneck", "-p", "bottleneck=belasting"), "unknown value 'belasting'"),
+        (("query", "initiatives-by-bottleneck", "-p", "bottleneck=geluk"), "unknown value 'geluk'"),
         (("query", "initiatives", "-p", "novalue"), "expected NAME=VALUE"),
         (("query", "initiatives", "--format", "yaml"), "invalid choice: 'yaml'"),
         (("query", "initiatives", "--format", "turtle"), "does not fit a SELECT query"),

@@ -44,10 +44,10 @@ def test_query_df_has_readable_columns_and_labels(graph: kg.KnowledgeGraph) -> N
         "name",
         "municipality",
         "province",
-        "legal form",
+        "legal_form",
         "bottlenecks",
     ]
-    assert frame.loc[frame["number"] == 3, "legal form"].item() == "foundation"
+    assert frame.loc[frame["number"] == 3, "legal_form"].item() == "foundation"
     assert frame["bottlenecks"].sum() == sum(len(b) for b in BOTTLENECKS.values())
     assert (
         kg.query_df("bottleneck-counts", lang="en").set_index("code")["initiatives"].to_dict()["fiscaliteit"]

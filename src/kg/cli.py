@@ -225,6 +225,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-infer", action="store_true", help="query asserted triples only")
     p.add_argument(
+        "--cell-width",
+        metavar="N",
+        type=int,
+        help="for --format table: cut values longer than N characters with an ellipsis (default: whole)",
+    )
+    p.add_argument(
         "--dialect",
         choices=("rfc4180", "excel-nl"),
         default="rfc4180",
@@ -606,6 +612,8 @@ def _query(args: argparse.Namespace) -> int:
         raise QueryError(f"{stored.path or stored.name}: {err}") from None
     if args.engine == "rdflib" and args.endpoint:
         raise UsageError("--engine and --endpoint do not go together (the endpoint is the engine)")
+    if args.cell_width is not None and (args.cell_width < 2 or args.format != "table"):
+        raise UsageError("--cell-width N goes with --format table, and N must be at least 2")
     if args.endpoint:
         from kg.stores.remote import query
 
@@ -631,6 +639,9 @@ def _query(args: argparse.Namespace) -> int:
     )
     for warning in result.warnings:
         print(f"kg: warning: {stored.path or stored.name}: {warning}", file=sys.stderr)
+    if args.format == "table":
+        _write(_dialect(result.table(args.cell_width).encode(), args), args.output)
+        return EXIT_OK
     _write(_dialect(result.serialize(args.format), args), args.output)
     return EXIT_OK
 

@@ -6,10 +6,10 @@ Figures use the Okabe-Ito palette (safe for colour-blind readers) and the ``civi
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from kg.core.errors import UsageError
+from kg.core.results import column_name
 
 if TYPE_CHECKING:
     import networkx
@@ -66,18 +66,10 @@ _LABEL = """OPTIONAL {{ {var} skos:prefLabel ?{out}InLang . FILTER (LANG(?{out}I
   BIND (COALESCE(?{out}InLang, ?{out}Else) AS ?{out})"""
 
 
-def _words(name: str) -> str:
-    """``legalForm`` -> ``legal form``: a variable name as a readable column title."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).lower()
-
-
 def query_df(graph: KnowledgeGraph, name: str, lang: str = "nl", **params: object) -> pandas.DataFrame:
-    """A stored query's rows as a DataFrame with readable column names, labels in ``lang``."""
-    import pandas as pd
-
-    result = graph.query(name, params, lang=lang)
-    frame = pd.DataFrame(list(result), columns=result.variables)
-    return frame.rename(columns={v: _words(v) for v in result.variables})
+    """A stored query's rows as a DataFrame (:meth:`kg.core.results.Result.to_df`: columns named by
+    kg's one rule, ``legal_form``), labels in ``lang``."""
+    return graph.query(name, params, lang=lang).to_df()
 
 
 def _labelled(graph: KnowledgeGraph, body: str, lang: str, **labels: str) -> list[dict]:
@@ -103,7 +95,7 @@ def to_networkx(graph: KnowledgeGraph, lang: str = "nl") -> networkx.Graph:
             "number": row["number"],
             "municipality": row["municipality"],
             "province": row["province"],
-            "legal_form": row["legalForm"],
+            column_name("legalForm"): row["legalForm"],
         }
         g.add_node(row["initiative"], **{k: v for k, v in attrs.items() if v is not None})
     for kind, cls in (("bottleneck", "mi:BottleneckType"), ("activity", "mi:Activity")):
