@@ -142,7 +142,15 @@ def _parser() -> argparse.ArgumentParser:
         prog="kg",
         description="A linked-data knowledge graph of Dutch citizen initiatives "
         "(Ruim op de Regels): validate, infer, query and export.",
-        epilog="exit status: 0 success, 1 data does not conform, 2 usage or input error",
+        epilog="exit status:\n"
+        "  0    success (data conforms; graphs equal; files canonical)\n"
+        "  1    data does not conform (kg diff: graphs differ; kg fmt --check: a file to reformat;\n"
+        "       kg import: invalid rows)\n"
+        "  2    usage or input error (unknown verb, option, query or parameter; unreadable file;\n"
+        "       SPARQL syntax error)\n"
+        "  3    internal error: a bug in kg (KG_DEBUG=1 shows the traceback)\n"
+        "  130  interrupted (Ctrl-C)\n\n"
+        "kg VERB --help shows each verb's options and examples.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"kg {__version__}")
@@ -207,7 +215,9 @@ def _parser() -> argparse.ArgumentParser:
     verb("queries", "list the stored queries and their parameters")
 
     p = verb("query", "run a stored query by name, or a .rq file", data, engine, out, remote)
-    p.add_argument("name", metavar="NAME|FILE.rq")
+    p.add_argument(
+        "name", metavar="NAME|FILE.rq", help="a stored query (kg queries lists them) or a .rq file"
+    )
     p.add_argument(
         "-p",
         "--param",
@@ -263,20 +273,36 @@ def _parser() -> argparse.ArgumentParser:
         out,
         remote,
     )
-    p.add_argument("--reasoner", choices=REASONERS, default="rules")
+    p.add_argument(
+        "--reasoner",
+        choices=REASONERS,
+        default="rules",
+        help="rules (fast, default) or owlrl (full OWL 2 RL reference); a store (--endpoint) always "
+        "gets the rules",
+    )
     p.add_argument("--endpoint", metavar="URL", help="the store's SPARQL query endpoint (after kg push)")
     p.add_argument(
         "--update-endpoint", metavar="URL", help="the store's SPARQL Update endpoint (needed with --endpoint)"
     )
 
     p = verb("export", "write the graph in an RDF format", data, out)
-    p.add_argument("--format", choices=(*EXPORT_FORMATS, *NETWORK_FORMATS), default="turtle")
+    p.add_argument(
+        "--format",
+        choices=(*EXPORT_FORMATS, *NETWORK_FORMATS),
+        default="turtle",
+        help="turtle (default), nt, jsonld, xml (RDF/XML), trig, nquads; graphml or gexf for Gephi",
+    )
     p.add_argument(
         "--inferred",
         action="store_true",
         help="add the inferred triples (a named graph of their own in trig/nquads)",
     )
-    p.add_argument("--reasoner", choices=REASONERS, default="rules")
+    p.add_argument(
+        "--reasoner",
+        choices=REASONERS,
+        default="rules",
+        help="with --inferred: rules (fast, default) or owlrl (full OWL 2 RL reference)",
+    )
 
     p = verb("diff", "what changed between two graphs (exit 1 if they differ, as diff does)", out)
     p.add_argument("old", metavar="OLD", help="file, folder or REV:PATH")
@@ -287,10 +313,15 @@ def _parser() -> argparse.ArgumentParser:
         help="resolve relative IRIs in both graphs against IRI (default: each file's own file:// IRI; "
         "for REV:PATH, the IRI of PATH in the working tree)",
     )
-    p.add_argument("--format", choices=DIFF_FORMATS, default="text")
+    p.add_argument(
+        "--format",
+        choices=DIFF_FORMATS,
+        default="text",
+        help="text (default: grouped by initiative) or turtle (added and removed triples)",
+    )
 
     p = verb("import", "add or update initiatives from a spreadsheet (CSV), validated first")
-    p.add_argument("file", nargs="?", metavar="FILE.csv", type=Path)
+    p.add_argument("file", nargs="?", metavar="FILE.csv", type=Path, help="the spreadsheet (CSV) to import")
     p.add_argument("--dry-run", action="store_true", help="check everything, show the changes, write nothing")
     p.add_argument(
         "--data-dir",
@@ -323,8 +354,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace DIR if it exists")
 
     p = verb("serve", "serve a read-only SPARQL endpoint, the stored queries and linked-data pages", data)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run (default 10)")
     p.add_argument(
         "--max-rows",
@@ -332,7 +365,12 @@ def _parser() -> argparse.ArgumentParser:
         default=10000,
         help="most result rows or triples computed and sent (default 10000)",
     )
-    p.add_argument("--max-request-size", type=int, default=1_000_000, help="bytes (default 1000000)")
+    p.add_argument(
+        "--max-request-size",
+        type=int,
+        default=1_000_000,
+        help="largest request body in bytes; larger ones get 413 (default 1000000)",
+    )
     p.add_argument(
         "--workers", type=int, default=2, help="queries that may run longer than 0.5 s at once (default 2)"
     )
@@ -385,8 +423,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-inferred", action="store_true", help="push asserted triples only")
 
     p = verb("synth", "write synthetic initiatives (marked as such) for testing at scale")
-    p.add_argument("--initiatives", type=int, required=True, metavar="N")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--initiatives", type=int, required=True, metavar="N", help="how many initiatives to write"
+    )
+    p.add_argument(
+        "--seed", type=int, default=1, help="random seed: the same seed gives the same file (default 1)"
+    )
     p.add_argument(
         "--invalid-rate",
         type=float,
@@ -394,10 +436,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="R",
         help="share of initiatives made invalid on purpose (0 to 1)",
     )
-    p.add_argument("-o", "--output", metavar="FILE", type=Path, required=True, help=".nt or .ttl")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", type=Path, required=True, help="the file to write: .nt or .ttl"
+    )
 
     p = verb("fmt", "write Turtle files in canonical form (default: ontology/ and data/)")
-    p.add_argument("files", nargs="*", metavar="FILE", type=Path)
+    p.add_argument(
+        "files", nargs="*", metavar="FILE", type=Path, help="Turtle files (default: ontology/ and data/)"
+    )
     p.add_argument(
         "--base",
         metavar="IRI",
@@ -422,8 +468,15 @@ def _parser() -> argparse.ArgumentParser:
         help="table (default), json or turtle",
     )
 
-    p = verb("plot", "draw a figure: network, cooccurrence, by-province or timeline", data, out)
+    p = verb("plot", "draw a figure: network, cooccurrence, by-province or timeline", data)
     p.add_argument("kind", choices=PLOTS, metavar="KIND", help=", ".join(PLOTS))
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        type=Path,
+        help="write the figure to FILE, .png or .svg (atomically; default: KIND.png)",
+    )
     return parser
 
 
