@@ -259,3 +259,29 @@ def test_readme_figures_are_what_their_commands_make(graph: kg.KnowledgeGraph, k
     assert f"(docs/{kind}.svg)" in readme and command in readme
     made = figure_bytes(figures.plot(graph, kind, lang="en"), "svg")
     assert (root / "docs" / f"{kind}.svg").read_bytes() == made
+
+
+def test_figures_take_an_initiative_outside_the_programme(tmp_path: Path) -> None:
+    """An imported initiative has no partner number: the figures still draw it (found by running the
+    README's commands in order: kg import, then kg plot network, crashed)."""
+    from kg.core import bundle
+
+    extra = tmp_path / "nieuw.ttl"
+    extra.write_text(
+        "@prefix mi: <https://w3id.org/initiatieven/def/> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "@prefix schema: <https://schema.org/> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "<https://w3id.org/initiatieven/id/initiatief/nieuw> a mi:Initiative ;\n"
+        '    skos:prefLabel "Nieuwe tuin" ; schema:foundingDate "2020"^^xsd:gYear ;\n'
+        "    mi:bottleneck <https://w3id.org/initiatieven/id/knelpunttype/fiscaliteit> ;\n"
+        "    mi:municipality <https://identifier.overheid.nl/tooi/id/gemeente/gm0505> .\n"
+    )
+    graph = kg.load([*bundle.data_files(), extra])
+    rows = timeline_rows(graph, "en")
+    assert ("Nieuwe tuin", 2020, None, "initiative") in rows
+    assert ("Nieuwe tuin: started", 2020, None, "founded") in rows
+    for kind in ("network", "timeline", "by-province", "cooccurrence"):
+        assert figure_bytes(figures.plot(graph, kind, lang="en"), "png").startswith(b"\x89PNG")
+    labels = {t.get_text() for t in figures.plot(graph, "network", lang="en").axes[0].texts}
+    assert "Nieuwe tuin" in labels

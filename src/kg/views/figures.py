@@ -136,7 +136,8 @@ def plot_network(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
     t = TEXT[lang]
     g = to_networkx(graph, lang)
     initiatives = sorted(
-        (n for n, d in g.nodes(data=True) if d["type"] == "initiative"), key=lambda n: g.nodes[n]["number"]
+        (n for n, d in g.nodes(data=True) if d["type"] == "initiative"),
+        key=lambda n: (g.nodes[n].get("number") is None, g.nodes[n].get("number", 0), g.nodes[n]["label"]),
     )
     types = sorted(
         (n for n, d in g.nodes(data=True) if d["type"] == "bottleneck" and g.degree(n)),
@@ -158,7 +159,9 @@ def plot_network(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
         ax.text(
             x - 0.03,
             y,
-            f"{g.nodes[n]['number']}. {g.nodes[n]['label']}",
+            f"{g.nodes[n]['number']}. {g.nodes[n]['label']}"
+            if "number" in g.nodes[n]
+            else g.nodes[n]["label"],
             ha="right",
             va="center",
             fontsize=10,
@@ -292,9 +295,9 @@ def timeline_rows(graph: KnowledgeGraph, lang: str = "nl") -> list[tuple[str, in
     t = TEXT[lang]
     out: list[tuple[str, int, int | None, str]] = []
     initiatives = graph.query(
-        """SELECT ?i ?number ?s ?e WHERE { ?i a mi:Initiative ; mi:participation ?p .
-            ?p mi:partnerNumber ?number ; mi:programme/dct:temporal ?t .
-            ?t dcat:startDate ?s . OPTIONAL { ?t dcat:endDate ?e } } ORDER BY ?number"""
+        """SELECT ?i ?number ?s ?e WHERE { ?i a mi:Initiative .
+            OPTIONAL { ?i mi:participation ?p . ?p mi:partnerNumber ?number ;
+                mi:programme/dct:temporal ?t . ?t dcat:startDate ?s . OPTIONAL { ?t dcat:endDate ?e } } }"""
     )
     names = {r["i"]: r["name"] for r in _labelled(graph, "?i a mi:Initiative .", lang, name="?i")}
     founded = {r["i"]: int(r["y"]) for r in graph.query("SELECT ?i ?y WHERE { ?i schema:foundingDate ?y }")}
@@ -308,9 +311,22 @@ def timeline_rows(graph: KnowledgeGraph, lang: str = "nl") -> list[tuple[str, in
     history: dict[str, list[dict]] = {}
     for r in graph.query("legal-form-history", lang=lang):
         history.setdefault(r["initiative"], []).append(r)
-    for r in initiatives:
-        i, label = r["i"], f"{r['number']}. {names[r['i']]}"
-        out.append((label, int(r["s"]), int(r["e"]) if r["e"] else None, "programme"))
+
+    def order(r: dict) -> tuple:  # by partner number; initiatives without one (imported) after, by name
+        return (r["number"] is None, r["number"] or 0, names[r["i"]].casefold())
+
+    for r in sorted(initiatives, key=order):
+        i = r["i"]
+        label = f"{r['number']}. {names[i]}" if r["number"] is not None else names[i]
+        if r["s"] is not None:
+            out.append((label, int(r["s"]), int(r["e"]) if r["e"] else None, "programme"))
+        else:  # not in the programme: a row of its own if the data gives it any year
+            years = [founded[i]] if i in founded else []
+            years += [goals[i][0]] if i in goals else []
+            years += [int(h["from"]) for h in history.get(i, [])]
+            if not years:
+                continue
+            out.append((label, min(years), None, "initiative"))
         if i in founded:
             out.append((f"{label}: {t['founded']}", founded[i], None, "founded"))
         if i in goals:
@@ -327,7 +343,7 @@ def plot_timeline(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
     row, and its legal-form periods as rows of their own beneath it."""
     t = TEXT[lang]
     rows = timeline_rows(graph, lang)
-    bars = [(label, s, e, kind) for label, s, e, kind in rows if kind in ("programme", "period", "open")]
+    bars = [r for r in rows if r[3] in ("programme", "initiative", "period", "open")]  # one row each
     first = min(s for _, s, _, _ in rows)
     last = max(max(s, e or s) for _, s, e, _ in rows)
     fig = _figure(11, 1.8 + 0.42 * len(bars))
@@ -337,6 +353,8 @@ def plot_timeline(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
     markers = {"founded": ("D", OKABE_ITO[5]), "goal": ("*", OKABE_ITO[0])}
     for y, (label, start, end, kind) in enumerate(bars):
         y_of[label] = y
+        if kind == "initiative":  # a row for its markers only
+            continue
         stop = (end + 1) if end else last + 1.6  # an open end runs past the last year
         ax.barh(
             y,
@@ -355,7 +373,10 @@ def plot_timeline(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
             ax.scatter([start + 0.5], [y_of[owner]], marker=marker, s=110, color=colour, zorder=3)
     ax.set_yticks(
         range(len(bars)),
-        [label if kind == "programme" else "    " + label.split(": ", 1)[1] for label, _, _, kind in bars],
+        [
+            label if kind in ("programme", "initiative") else "    " + label.split(": ", 1)[1]
+            for label, _, _, kind in bars
+        ],
     )
     ax.invert_yaxis()
     ax.set_xticks([y + 0.5 for y in range(first, last + 1)], [str(y) for y in range(first, last + 1)])
