@@ -316,7 +316,7 @@ def test_header_is_grlc_compatible() -> None:
 def test_syntax_error_names_file_and_position(tmp_path) -> None:
     bad = tmp_path / "bad.rq"
     bad.write_text("#+ summary: broken\nSELECT ?x\nWHERE { ?x ?y ?_z .\n  ?x <a> }\n")
-    with pytest.raises(kg.QueryError, match=r"bad.rq: SPARQL syntax error: error at 4:11: expected"):
+    with pytest.raises(kg.QueryError, match=r"bad.rq: SPARQL syntax error: line 4, column 11: expected"):
         kg.load().query(str(bad), {"z": "a"})
 
 

@@ -110,3 +110,20 @@ def test_id_page_rdf_by_format_parameter(server: str) -> None:
     status, headers, body = fetch(server + "/id/initiatief/wattwest?format=nt")
     assert status == 200 and headers["Content-Type"].startswith("application/n-triples")
     assert len(rdflib.Graph().parse(data=body.decode(), format="nt")) > 10
+
+
+def test_schema_is_served_as_kg_schema_prints_it(server: str) -> None:
+    """/schema answers what ``kg schema`` prints, by content negotiation (issue 16)."""
+    import json
+
+    from kg.publish.schema import schema, to_json
+
+    expected = json.loads(to_json(schema(kg.load(), "en")))
+    status, headers, body = fetch(server + "/schema?lang=en", headers={"Accept": "application/json"})
+    assert status == 200 and headers["Content-Type"].startswith("application/json")
+    assert json.loads(body) == expected
+    status, headers, body = fetch(server + "/schema", headers={"Accept": "text/turtle"})
+    graph = rdflib.Graph().parse(data=body.decode(), format="turtle")
+    assert (rdflib.URIRef(DEF + "Initiative"), rdflib.RDF.type, rdflib.OWL.Class) in graph
+    status, headers, body = fetch(server + "/schema?lang=nl", headers={"Accept": "text/html"})
+    assert status == 200 and "mi:Initiative" in body.decode() and '<html lang="nl"' in body.decode()

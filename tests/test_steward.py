@@ -220,7 +220,7 @@ def test_all_problems_at_once_with_suggestions(project: Path, tmp_path: Path) ->
     before = snapshot(data)
     rows = csv_file(
         tmp_path,
-        ",Tuin,,Dordrect,stichtng,buurttuin,belasting,veel,,19,ftp://x,Een tuin,A garden",
+        ",Tuin,,Dordrect,stichtng,buurttuin,geluk,veel,,19,ftp://x,Een tuin,A garden",
         ",,,,,,,,,,,,",
         "crabbehoeve,,,,,,,,,,,-,",
     )

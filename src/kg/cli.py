@@ -67,6 +67,9 @@ EXAMPLES = {
     "fmt": "examples:\n  kg fmt                 # rewrite ontology/ and data/ in canonical Turtle\n"
     "  kg fmt --check         # exit 1 if a file is not canonical (CI)\n"
     "  kg fmt data/initiatieven/12-nieuw.ttl",
+    "schema": "examples:\n  kg schema                     # classes, properties, codes and prefixes\n"
+    "  kg schema --lang en | less\n  kg schema --format json > schema.json\n"
+    "  kg schema --format turtle     # RDF, with VoID class and property partitions",
     "plot": "examples:\n  kg plot network -o network.png\n"
     "  kg plot cooccurrence --lang en -o cooccurrence.svg\n"
     "  kg plot by-province\n  kg plot timeline",
@@ -142,7 +145,15 @@ def _parser() -> argparse.ArgumentParser:
         prog="kg",
         description="A linked-data knowledge graph of Dutch citizen initiatives "
         "(Ruim op de Regels): validate, infer, query and export.",
-        epilog="exit status: 0 success, 1 data does not conform, 2 usage or input error",
+        epilog="exit status:\n"
+        "  0    success (data conforms; graphs equal; files canonical)\n"
+        "  1    data does not conform (kg diff: graphs differ; kg fmt --check: a file to reformat;\n"
+        "       kg import: invalid rows)\n"
+        "  2    usage or input error (unknown verb, option, query or parameter; unreadable file;\n"
+        "       SPARQL syntax error)\n"
+        "  3    internal error: a bug in kg (KG_DEBUG=1 shows the traceback)\n"
+        "  130  interrupted (Ctrl-C)\n\n"
+        "kg VERB --help shows each verb's options and examples.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"kg {__version__}")
@@ -207,7 +218,9 @@ def _parser() -> argparse.ArgumentParser:
     verb("queries", "list the stored queries and their parameters")
 
     p = verb("query", "run a stored query by name, or a .rq file", data, engine, out, remote)
-    p.add_argument("name", metavar="NAME|FILE.rq")
+    p.add_argument(
+        "name", metavar="NAME|FILE.rq", help="a stored query (kg queries lists them) or a .rq file"
+    )
     p.add_argument(
         "-p",
         "--param",
@@ -242,6 +255,12 @@ def _parser() -> argparse.ArgumentParser:
         help="rows per page (default: the query's '#+ pagination', else 100); alone, means --page 1",
     )
     p.add_argument(
+        "--cell-width",
+        metavar="N",
+        type=int,
+        help="for --format table: cut values longer than N characters with an ellipsis (default: whole)",
+    )
+    p.add_argument(
         "--dialect",
         choices=("rfc4180", "excel-nl"),
         default="rfc4180",
@@ -274,20 +293,36 @@ def _parser() -> argparse.ArgumentParser:
         out,
         remote,
     )
-    p.add_argument("--reasoner", choices=REASONERS, default="rules")
+    p.add_argument(
+        "--reasoner",
+        choices=REASONERS,
+        default="rules",
+        help="rules (fast, default) or owlrl (full OWL 2 RL reference); a store (--endpoint) always "
+        "gets the rules",
+    )
     p.add_argument("--endpoint", metavar="URL", help="the store's SPARQL query endpoint (after kg push)")
     p.add_argument(
         "--update-endpoint", metavar="URL", help="the store's SPARQL Update endpoint (needed with --endpoint)"
     )
 
     p = verb("export", "write the graph in an RDF format", data, out)
-    p.add_argument("--format", choices=(*EXPORT_FORMATS, *NETWORK_FORMATS), default="turtle")
+    p.add_argument(
+        "--format",
+        choices=(*EXPORT_FORMATS, *NETWORK_FORMATS),
+        default="turtle",
+        help="turtle (default), nt, jsonld, xml (RDF/XML), trig, nquads; graphml or gexf for Gephi",
+    )
     p.add_argument(
         "--inferred",
         action="store_true",
         help="add the inferred triples (a named graph of their own in trig/nquads)",
     )
-    p.add_argument("--reasoner", choices=REASONERS, default="rules")
+    p.add_argument(
+        "--reasoner",
+        choices=REASONERS,
+        default="rules",
+        help="with --inferred: rules (fast, default) or owlrl (full OWL 2 RL reference)",
+    )
 
     p = verb("diff", "what changed between two graphs (exit 1 if they differ, as diff does)", out)
     p.add_argument("old", metavar="OLD", help="file, folder or REV:PATH")
@@ -298,10 +333,15 @@ def _parser() -> argparse.ArgumentParser:
         help="resolve relative IRIs in both graphs against IRI (default: each file's own file:// IRI; "
         "for REV:PATH, the IRI of PATH in the working tree)",
     )
-    p.add_argument("--format", choices=DIFF_FORMATS, default="text")
+    p.add_argument(
+        "--format",
+        choices=DIFF_FORMATS,
+        default="text",
+        help="text (default: grouped by initiative) or turtle (added and removed triples)",
+    )
 
     p = verb("import", "add or update initiatives from a spreadsheet (CSV), validated first")
-    p.add_argument("file", nargs="?", metavar="FILE.csv", type=Path)
+    p.add_argument("file", nargs="?", metavar="FILE.csv", type=Path, help="the spreadsheet (CSV) to import")
     p.add_argument("--dry-run", action="store_true", help="check everything, show the changes, write nothing")
     p.add_argument(
         "--data-dir",
@@ -334,8 +374,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace DIR if it exists")
 
     p = verb("serve", "serve a read-only SPARQL endpoint, the stored queries and linked-data pages", data)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds a query may run (default 10)")
     p.add_argument(
         "--max-rows",
@@ -343,7 +385,12 @@ def _parser() -> argparse.ArgumentParser:
         default=10000,
         help="most result rows or triples computed and sent (default 10000)",
     )
-    p.add_argument("--max-request-size", type=int, default=1_000_000, help="bytes (default 1000000)")
+    p.add_argument(
+        "--max-request-size",
+        type=int,
+        default=1_000_000,
+        help="largest request body in bytes; larger ones get 413 (default 1000000)",
+    )
     p.add_argument(
         "--workers", type=int, default=2, help="queries that may run longer than 0.5 s at once (default 2)"
     )
@@ -396,11 +443,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-inferred", action="store_true", help="push asserted triples only")
 
     p = verb("cache", "show where the cache folder is, or empty it (kg cache clear)")
-    p.add_argument("action", nargs="?", choices=("path", "clear"), default="path")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("path", "clear"),
+        default="path",
+        help="path: print the cache folder (default); clear: remove every kept graph and answer",
+    )
 
     p = verb("synth", "write synthetic initiatives (marked as such) for testing at scale")
-    p.add_argument("--initiatives", type=int, required=True, metavar="N")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--initiatives", type=int, required=True, metavar="N", help="how many initiatives to write"
+    )
+    p.add_argument(
+        "--seed", type=int, default=1, help="random seed: the same seed gives the same file (default 1)"
+    )
     p.add_argument(
         "--invalid-rate",
         type=float,
@@ -408,10 +465,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="R",
         help="share of initiatives made invalid on purpose (0 to 1)",
     )
-    p.add_argument("-o", "--output", metavar="FILE", type=Path, required=True, help=".nt or .ttl")
+    p.add_argument(
+        "-o", "--output", metavar="FILE", type=Path, required=True, help="the file to write: .nt or .ttl"
+    )
 
     p = verb("fmt", "write Turtle files in canonical form (default: ontology/ and data/)")
-    p.add_argument("files", nargs="*", metavar="FILE", type=Path)
+    p.add_argument(
+        "files", nargs="*", metavar="FILE", type=Path, help="Turtle files (default: ontology/ and data/)"
+    )
     p.add_argument(
         "--base",
         metavar="IRI",
@@ -422,8 +483,29 @@ def _parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="change nothing; exit 1 if any file is not in canonical form"
     )
 
-    p = verb("plot", "draw a figure: network, cooccurrence, by-province or timeline", data, out)
+    p = verb(
+        "schema",
+        "the classes, properties (domain, range, uses, kinds of value), concept codes and prefixes "
+        "to write queries with",
+        data,
+        out,
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "turtle"),
+        default="table",
+        help="table (default), json or turtle",
+    )
+
+    p = verb("plot", "draw a figure: network, cooccurrence, by-province or timeline", data)
     p.add_argument("kind", choices=PLOTS, metavar="KIND", help=", ".join(PLOTS))
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        type=Path,
+        help="write the figure to FILE, .png or .svg (atomically; default: KIND.png)",
+    )
     return parser
 
 
@@ -616,6 +698,8 @@ def _query(args: argparse.Namespace) -> int:
         raise QueryError(f"{stored.path or stored.name}: {err}") from None
     if args.engine == "rdflib" and args.endpoint:
         raise UsageError("--engine and --endpoint do not go together (the endpoint is the engine)")
+    if args.cell_width is not None and (args.cell_width < 2 or args.format != "table"):
+        raise UsageError("--cell-width N goes with --format table, and N must be at least 2")
     if args.endpoint:
         from kg.stores.remote import query
 
@@ -652,26 +736,33 @@ def _query(args: argparse.Namespace) -> int:
         limit=size if paged else None,
         stream=args.dialect == "rfc4180",
     )
+    for warning in result.warnings:
+        print(f"kg: warning: {stored.path or stored.name}: {warning}", file=sys.stderr)
     if args.dialect != "rfc4180":
-        _write(_dialect(result.serialize(args.format), args), args.output)
+        data = (
+            result.table(args.cell_width).encode()
+            if args.format == "table"
+            else result.serialize(args.format)
+        )
+        _write(_dialect(data, args), args.output)
     else:
-        _stream(result, args.format, args.output)
+        _stream(result, args.format, args.output, args.cell_width)
     if paged and result.form != "ASK":
         more = f"; more: --page {page + 1}" if result.truncated else " (the last)"
         print(f"kg: page {page} of {size} rows{more}", file=sys.stderr)
     return EXIT_OK
 
 
-def _stream(result: object, fmt: str, output: Path | None) -> None:
+def _stream(result: object, fmt: str, output: Path | None, width: int | None = None) -> None:
     """Write a streamed answer as it comes: to stdout, or to ``output`` through a temporary file."""
     from kg.core.files import atomic_output
 
     if output is None:
-        result.write(sys.stdout.buffer, fmt)
+        result.write(sys.stdout.buffer, fmt, width)
         sys.stdout.flush()
         return
     with atomic_output(output) as handle:
-        result.write(handle, fmt)
+        result.write(handle, fmt, width)
 
 
 def _dialect(data: bytes, args: argparse.Namespace) -> bytes:
@@ -893,6 +984,15 @@ def _fmt(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _schema(args: argparse.Namespace) -> int:
+    from kg.graph import KnowledgeGraph
+    from kg.publish.schema import render, schema
+
+    graph = KnowledgeGraph.load(args.data, base=getattr(args, "base", None))
+    _write(render(schema(graph, args.lang), args.format), args.output)
+    return EXIT_OK
+
+
 def _plot(args: argparse.Namespace) -> int:
     from kg.graph import KnowledgeGraph
     from kg.views.figures import figure_bytes, plot
@@ -926,6 +1026,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "query": _query,
             "export": _export,
             "plot": _plot,
+            "schema": _schema,
             "fmt": _fmt,
             "diff": _diff,
             "import": _import,

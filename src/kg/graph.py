@@ -8,6 +8,7 @@ through :meth:`KnowledgeGraph.query`, with limits as arguments; the engine behin
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -17,13 +18,22 @@ import pyoxigraph as ox
 from kg.core import bundle, queries
 from kg.core.cache import Cache
 from kg.core.errors import QueryError, UsageError
-from kg.core.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
+from kg.core.namespaces import (
+    BASE,
+    DATA_GRAPH,
+    GRAPH,
+    INFERRED_GRAPH,
+    ONTOLOGY_GRAPH,
+    PREFIXES,
+    SHAPES,
+    shorten,
+)
 from kg.core.producer import Window, produce
 from kg.core.queries import Parameter, StoredQuery
 from kg.core.report import ValidationReport
 from kg.core.results import Result
 from kg.core.sources import locate
-from kg.core.sparql_text import check, form, has_dataset, on_big_stack, with_limit
+from kg.core.sparql_text import Token, check, form, has_dataset, iris, on_big_stack, position, with_limit
 from kg.engines.base import Engine
 from kg.engines.oxigraph import snapshot
 from kg.engines.oxigraph.engine import OxigraphEngine
@@ -250,6 +260,8 @@ class KnowledgeGraph:
             raise
         if result.form == "CONSTRUCT" and stored.form == "DESCRIBE":
             result.form = "DESCRIBE"
+        if stored.path is None or stored.path.parent != bundle.queries_dir():
+            result.warnings = self.unknown_terms(stored.text)
         return result
 
     def _cached(
@@ -325,6 +337,42 @@ class KnowledgeGraph:
             result.triples = read()
         return result
 
+    def unknown_terms(self, text: str) -> list[str]:
+        """A warning for each IRI in kg's own namespaces that the query names but neither the ontology
+        nor the data mentions (a misspelt ``mi:Initiatve`` silently matches nothing), with the closest
+        known term as a suggestion. Shape and graph IRIs are left out."""
+        toks = check(text, prefixes=PREFIXES)
+        mentioned: dict[str, Token] = {}
+        for tok, iri in iris(toks, PREFIXES):
+            if iri.startswith(BASE) and not iri.startswith((SHAPES, GRAPH)):
+                mentioned.setdefault(iri, tok)
+        if not mentioned:
+            return []
+        terms = " ".join(f"<{iri}>" for iri in mentioned if "<" not in iri and ">" not in iri)
+        missing = self._run(
+            f"SELECT ?t WHERE {{ VALUES ?t {{ {terms} }} "
+            "FILTER NOT EXISTS { ?t ?p ?o } FILTER NOT EXISTS { ?s ?t ?o } FILTER NOT EXISTS { ?s ?p ?t } }",
+            False,
+        )
+        warnings = []
+        for iri in sorted((r[0].value for r in missing.rows), key=lambda i: mentioned[i].start):
+            namespace = iri[: iri.rstrip("/").rfind("/") + 1]
+            known = self._run(
+                "SELECT DISTINCT ?t WHERE { { ?t ?p ?o } UNION { ?s ?t ?o } UNION { ?s ?p ?t } "
+                f'FILTER (isIRI(?t) && STRSTARTS(STR(?t), "{namespace}")) }}',
+                False,
+            )
+            names = {r[0].value[len(namespace) :]: r[0].value for r in known.rows}
+            names = {k: v for k, v in names.items() if k and "/" not in k}
+            close = difflib.get_close_matches(iri[len(namespace) :], list(names), n=1, cutoff=0.6)
+            line, col = position(text, mentioned[iri].start)
+            hint = f" (did you mean {shorten(names[close[0]])}?)" if close else ""
+            warnings.append(
+                f"line {line}, column {col}: {mentioned[iri].text} is not a term of kg's ontology "
+                f"or data, so it matches nothing{hint}"
+            )
+        return warnings
+
     def ask(self, text: str, *, inferred: bool = False) -> bool:
         """The answer to a SPARQL ASK."""
         return bool(self.query(text, infer=inferred).boolean)
@@ -347,6 +395,15 @@ class KnowledgeGraph:
         """Whether ``raw`` is an allowed value exactly (one lookup; the full list only on a miss)."""
         return bool(self._run(stored.allowed_query(param, raw), stored.inference).boolean)
 
+    def choices(self, stored: StoredQuery, name: str) -> dict[str, set[str]]:
+        """Each allowed value of a parameter with the names it may be given by: itself and the
+        ``?label`` its ``values`` pattern binds (preferred and alternative labels in any language)."""
+        param = stored.parameter(name)
+        if not param.values:
+            return {}
+        text = stored.values_query(param, labels=True)
+        return queries.choices(self._run(text, stored.inference).rows)
+
     def bound(self, stored: StoredQuery, params: Mapping[str, object] | None = None, lang: str = "nl") -> str:
         """The query text with ``params`` validated and bound (for this graph or a remote endpoint)."""
         values = {k: str(v) for k, v in (params or {}).items()}
@@ -361,7 +418,7 @@ class KnowledgeGraph:
             values,
             lang,
             lambda param, raw: self._allowed(stored, param, raw),
-            lambda name: self.values(stored, name),
+            lambda name: self.choices(stored, name),
         )
 
     # --- validation and conversion ----------------------------------------------------------

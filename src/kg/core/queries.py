@@ -7,7 +7,8 @@ the engine (SEP-0007 substitution); they are never pasted into the query text.
 
 Header keys: ``summary``, ``description``, ``tags``, ``defaults`` (example values) and ``enumerate``
 (grlc); kg adds ``params`` (one line of help per parameter), ``values`` (a SPARQL pattern binding
-``?value`` that lists the allowed values of a parameter) and ``inference`` (false: asserted triples only).
+``?value`` that lists the allowed values of a parameter, and optionally ``?label``: other names a user
+may give a value by, matched in any case) and ``inference`` (false: asserted triples only).
 ``pagination: N`` (grlc) pages the answer by N rows: ``kg query --page`` and the web API's ``?page=``.
 """
 
@@ -27,7 +28,7 @@ import yaml
 from kg.core import bundle
 from kg.core.errors import ParameterError, QueryError
 from kg.core.namespaces import PREFIXES, XSD
-from kg.core.sparql_text import check, tokens
+from kg.core.sparql_text import check, explain, tokens
 
 TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "gYear")
 _PARAM = re.compile(r"[?$](__?)([A-Za-z][A-Za-z0-9]*)(?:_(" + "|".join(TYPES) + r"))?\b")
@@ -98,10 +99,12 @@ class StoredQuery:
         known = ", ".join(p.name for p in self.parameters) or "none"
         raise ParameterError(f"query {self.name} has no parameter {name!r} (parameters: {known})")
 
-    def values_query(self, param: Parameter) -> str:
-        """A SELECT listing the allowed values of ``param``, with this file's prefixes."""
+    def values_query(self, param: Parameter, labels: bool = False) -> str:
+        """A SELECT listing the allowed values of ``param``, with this file's prefixes; with ``labels``,
+        also the ``?label`` names the pattern gives each value (codes and labels are both accepted)."""
         prefixes = "\n".join(_PREFIX_DECL.findall(self.text))
-        return f"{prefixes}\nSELECT DISTINCT ?value WHERE {{ {param.values} }} ORDER BY ?value"
+        label = " ?label" if labels and "?label" in (param.values or "") else ""
+        return f"{prefixes}\nSELECT DISTINCT ?value{label} WHERE {{ {param.values} }} ORDER BY ?value"
 
     def allowed_query(self, param: Parameter, raw: str) -> str:
         """An ASK: is ``raw`` (as a plain string) one of the allowed values of ``param``?"""
@@ -308,13 +311,14 @@ def terms(
     values: dict[str, str],
     lang: str,
     allowed: Callable[[Parameter, str], bool],
-    listing: Callable[[str], list[str]],
+    listing: Callable[[str], dict[str, set[str]]],
 ) -> dict[str, ox.NamedNode | ox.Literal]:
     """Validate raw parameter values; return variable name -> RDF term, for :func:`bind`.
 
-    ``lang`` fills a ``lang`` parameter not given. A parameter with a ``values`` pattern must be one
-    of the allowed values: ``allowed(param, raw)`` asks the graph (local or remote) about one value,
-    ``listing(name)`` lists them all for the error message."""
+    ``lang`` fills a ``lang`` parameter not given. A parameter with a ``values`` pattern must name
+    one of the allowed values: ``allowed(param, raw)`` asks the graph (local or remote) about one
+    value; on a miss ``listing(name)`` gives every allowed value with the names it may be given by
+    (:func:`choices`), and a name (a label in any language, any case) is turned into its value."""
     values = dict(values)
     names = {p.name for p in stored.parameters}
     if "lang" in names and "lang" not in values:
@@ -322,16 +326,10 @@ def terms(
     subs: dict[str, ox.NamedNode | ox.Literal] = {}
     for name, raw in values.items():
         param = stored.parameter(name)  # raises with the list of known parameters
-        term = param.to_term(raw)
+        param.to_term(raw)  # the type is checked first, on the value as given
         if param.values and not allowed(param, raw):
-            known = listing(name)
-            if raw.casefold() not in {a.casefold() for a in known}:
-                close = difflib.get_close_matches(raw, known, n=1)
-                hint = f" (did you mean {close[0]}?)" if close else ""
-                raise ParameterError(
-                    f"parameter {name}: unknown value {raw!r}{hint}; known: {', '.join(known)}"
-                )
-        subs[param.variable] = term
+            raw = canonical(param, raw, listing(name))
+        subs[param.variable] = param.to_term(raw)
     for param in stored.parameters:
         if param.required and param.name not in values:
             example = f" (e.g. -p {param.name}={param.example})" if param.example else ""
@@ -339,8 +337,40 @@ def terms(
     return subs
 
 
+def choices(rows: list) -> dict[str, set[str]]:
+    """Allowed value -> the names it may be given by (itself and its labels), from the rows of
+    :meth:`StoredQuery.values_query` with ``labels=True`` (``?value`` and, if bound, ``?label``)."""
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        if row[0] is None:
+            continue
+        names = found.setdefault(row[0].value, {row[0].value})
+        if len(row) > 1 and row[1] is not None:
+            names.add(row[1].value)
+    return found
+
+
+def canonical(param: Parameter, raw: str, known: dict[str, set[str]]) -> str:
+    """The allowed value that ``raw`` names: a value or one of its labels, in any language and any case
+    (Unicode case folding, spaces normalised). ParameterError lists the values and the nearest name."""
+    wanted = " ".join(raw.split()).casefold()
+    hits = sorted(v for v, names in known.items() if wanted in {n.casefold() for n in names})
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:
+        raise ParameterError(f"parameter {param.name}: {raw!r} names several values: {', '.join(hits)}")
+    names = {n.casefold(): n for ns in known.values() for n in ns}
+    close = difflib.get_close_matches(wanted, list(names), n=1)
+    hint = f" (did you mean {names[close[0]]}?)" if close else ""
+    raise ParameterError(
+        f"parameter {param.name}: unknown value {raw!r}{hint}; known: {', '.join(sorted(known))} "
+        "(or their labels)"
+    )
+
+
 def syntax_error(text: str) -> str | None:
-    """The SPARQL syntax error in ``text`` as written (line and column), or None if it parses."""
+    """The SPARQL syntax error in ``text`` as written, or None if it parses: line and column, the line
+    with a caret under the place, and unknown prefixes named (:func:`kg.core.sparql_text.explain`)."""
     try:  # Oxigraph sends a SERVICE request as soon as it parses: never here (nor a crash)
         check(text, prefixes=PREFIXES)
     except QueryError:
@@ -348,7 +378,7 @@ def syntax_error(text: str) -> str | None:
     try:
         ox.Store().query(text, prefixes=PREFIXES)
     except SyntaxError as err:
-        return str(err)
+        return explain(text, str(err), PREFIXES)
     except OSError:  # parsed, but failed to evaluate on an empty store
         return None
     return None

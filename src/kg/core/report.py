@@ -145,6 +145,11 @@ class ValidationReport:
         lines.append(self.summary(lang))
         return "\n".join(lines) + "\n"
 
+    def _repr_html_(self) -> str:
+        """How a notebook shows a report: the summary and the tables of :meth:`html` (in Dutch, kg's
+        default language), without the page around them."""
+        return f'<div class="kg-report">{report_body(self, "nl")}</div>'
+
     def triples(self) -> list[ox.Triple]:
         """The W3C SHACL validation report graph (pyshacl's, or built from the compiled results)."""
         if self.graph is not None:
@@ -229,11 +234,9 @@ def report_triples(results: list, describe: object = None) -> list[ox.Triple]:
     return triples
 
 
-def report_html(report: ValidationReport, lang: str = "nl") -> str:
-    """The report as one HTML page: a section per initiative, a table row per result.
-
-    Every text from the data or the shapes is escaped (HTML 5.2, section 8.1.4); the page has no script
-    and a Content-Security-Policy that forbids any (the page may be opened from a release or mailed)."""
+def report_body(report: ValidationReport, lang: str = "nl") -> str:
+    """The summary, then a section per initiative with a table row per result (escaped): the body of
+    :func:`report_html`, and what a notebook shows."""
     e = html.escape
     columns = ("severity", "subject", "property", "value", "message", "shape")
     head = "".join(f"<th>{e(say('validate.col_' + c, lang))}</th>" for c in columns)
@@ -257,6 +260,15 @@ def report_html(report: ValidationReport, lang: str = "nl") -> str:
             f"<section><h2>{e(report.heading(key, lang))}</h2>\n<table><thead><tr>{head}</tr></thead>"
             f"<tbody>\n" + "\n".join(rows) + "\n</tbody></table></section>"
         )
+    return f"<p>{e(report.summary(lang))}</p>\n" + "\n".join(sections)
+
+
+def report_html(report: ValidationReport, lang: str = "nl") -> str:
+    """The report as one HTML page (:func:`report_body` in a page with a title and a style).
+
+    Every text from the data or the shapes is escaped (HTML 5.2, section 8.1.4); the page has no script
+    and a Content-Security-Policy that forbids any (the page may be opened from a release or mailed)."""
+    e = html.escape
     title = say("validate.title", lang)
     return (
         "<!DOCTYPE html>\n"
@@ -269,7 +281,5 @@ def report_html(report: ValidationReport, lang: str = "nl") -> str:
         "white-space:pre-wrap}"
         "tr.violation td:first-child{color:#b00020;font-weight:bold}tr.warning td:first-child{color:#8a5a00}"
         "</style></head><body>\n"
-        f"<h1>{e(title)}</h1>\n<p>{e(report.summary(lang))}</p>\n"
-        + "\n".join(sections)
-        + "\n</body></html>\n"
+        f"<h1>{e(title)}</h1>\n{report_body(report, lang)}\n</body></html>\n"
     )

@@ -8,8 +8,10 @@ graphs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from html import escape
 from typing import BinaryIO
 
 import pyoxigraph as ox
@@ -41,13 +43,20 @@ CONSTRUCT_FORMATS = ("turtle", "nt", "jsonld", "xml", "table")
 QUERY_FORMATS = tuple(dict.fromkeys((*SELECT_FORMATS, *CONSTRUCT_FORMATS)))  # what `kg query` offers
 
 
-CELL_WIDTH = 60
+HTML_ROWS = 1000  # rows a notebook shows of a result (to_df() has them all)
 
 
-def _cell(text: str) -> str:
-    """One table cell: a single line, cut with an ellipsis when longer than CELL_WIDTH."""
+def column_name(variable: str) -> str:
+    """The one column-naming rule of kg's DataFrames and NetworkX attributes: a SPARQL variable in
+    camelCase becomes snake_case (``legalForm`` -> ``legal_form``, ``numberA`` -> ``number_a``), so a
+    column is also a Python identifier (``frame.legal_form``)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", variable).lower()
+
+
+def _cell(text: str, width: int | None = None) -> str:
+    """One table cell: a single line; cut with an ellipsis only when ``width`` is given and exceeded."""
     text = " ".join(text.split())
-    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"
+    return text if width is None or len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 def term_text(term: Term | None) -> str:
@@ -114,6 +123,7 @@ class Result:
     boolean: bool | None = None
     triples: list[ox.Triple] | Iterator[ox.Triple] = field(default_factory=list)
     truncated: bool = False  # a limit cut the answer short
+    warnings: list[str] = field(default_factory=list)  # e.g. terms of kg's namespaces that match nothing
     # the whole answer as kept in the cache (kg.core.cache.Answers): write() copies its bytes
     kept: object | None = field(default=None, repr=False, compare=False)
 
@@ -168,12 +178,14 @@ class Result:
         except ValueError as err:
             raise UsageError(f"--format xlsx: {err}; use --format csv") from None
 
-    def write(self, out: BinaryIO, fmt: str = "table") -> None:
+    def write(self, out: BinaryIO, fmt: str = "table", width: int | None = None) -> None:
         """Write the answer in ``fmt`` to ``out`` as it comes (the bytes :meth:`serialize` gives,
-        except that a table longer than its look-ahead sizes its columns from the first rows)."""
+        except that a table longer than its look-ahead sizes its columns from the first rows);
+        ``width`` cuts table cells as :meth:`table` does."""
         if self.kept is not None:
             kept, self.kept = self.kept, None
-            kept.write(out, fmt, lambda target: self.write(target, fmt))
+            name = f"{fmt}{width}" if fmt == "table" and width is not None else fmt
+            kept.write(out, name, lambda target: self.write(target, fmt, width))
             return
         graph = self.form in ("CONSTRUCT", "DESCRIBE")
         if self.form == "ASK" or (fmt != "table" and not graph and fmt not in RESULT_FORMATS):
@@ -184,11 +196,11 @@ class Result:
             header = ["subject", "predicate", "object"] if graph else list(self.variables)
             body: Iterable = (
                 (
-                    (_cell(term_text(t.subject)), _cell(term_text(t.predicate)), _cell(term_text(t.object)))
+                    tuple(_cell(term_text(x), width) for x in (t.subject, t.predicate, t.object))
                     for t in self.triples
                 )
                 if graph
-                else ([_cell(term_text(t)) for t in row] for row in self.rows)
+                else ([_cell(term_text(t), width) for t in row] for row in self.rows)
             )
             result_stream.write_table(header, body, out, noun)
         elif graph:
@@ -198,19 +210,20 @@ class Result:
         else:
             result_stream.WRITERS[fmt](self.variables, self.rows, out)
 
-    def table(self) -> str:
-        """A plain-text table for reading in a terminal; long values are cut (csv/json give them whole)."""
+    def _header_and_cells(self) -> tuple[list[str], list[list[Term | None]]]:
+        if self.form in ("CONSTRUCT", "DESCRIBE"):
+            return ["subject", "predicate", "object"], [
+                [t.subject, t.predicate, t.object] for t in self.triples
+            ]
+        return list(self.variables), [list(row) for row in self.rows]
+
+    def table(self, width: int | None = None) -> str:
+        """A plain-text table for reading in a terminal, every value whole (on one line); ``width``
+        cuts longer values to that many characters with an ellipsis."""
         if self.form == "ASK":
             return ("true" if self.boolean else "false") + "\n"
-        if self.form in ("CONSTRUCT", "DESCRIBE"):
-            header = ["subject", "predicate", "object"]
-            body = [
-                [_cell(term_text(t.subject)), _cell(term_text(t.predicate)), _cell(term_text(t.object))]
-                for t in self.triples
-            ]
-        else:
-            header = list(self.variables)
-            body = [[_cell(term_text(t)) for t in row] for row in self.rows]
+        header, cells = self._header_and_cells()
+        body = [[_cell(term_text(t), width) for t in row] for row in cells]
         widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(header)]
         lines = [
             "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
@@ -219,3 +232,43 @@ class Result:
         noun = "triple" if self.form in ("CONSTRUCT", "DESCRIBE") else "row"
         lines.append(f"({len(body)} {noun}{'' if len(body) == 1 else 's'})")
         return "\n".join(lines) + "\n"
+
+    def to_df(self) -> object:
+        """The result as a pandas DataFrame: one column per variable, named by :func:`column_name`,
+        plain Python values (IRIs and strings as str, numbers as int or float, unbound as None).
+        CONSTRUCT and DESCRIBE give the columns subject, predicate, object; ASK one column ``boolean``."""
+        import pandas as pd
+
+        if self.form == "ASK":
+            return pd.DataFrame({"boolean": [bool(self.boolean)]})
+        header, cells = self._header_and_cells()
+        data = [[python_value(t) for t in row] for row in cells]
+        return pd.DataFrame(data, columns=[column_name(h) for h in header])
+
+    def _repr_html_(self) -> str:
+        """How a notebook shows a result: a table of whole values (IRIs as prefixed names, the full IRI
+        as a tooltip), at most HTML_ROWS rows, with the number of rows."""
+        if self.form == "ASK":
+            return f"<p><code>{'true' if self.boolean else 'false'}</code></p>"
+        header, cells = self._header_and_cells()
+
+        def cell(term: Term | None) -> str:
+            text = escape(term_text(term))
+            if isinstance(term, ox.NamedNode):
+                return f'<td title="{escape(term.value)}">{text}</td>'
+            if isinstance(term, ox.Literal) and term.language:
+                return f'<td lang="{escape(term.language)}">{text} <sub>@{escape(term.language)}</sub></td>'
+            return f"<td>{text}</td>"
+
+        head = "".join(f"<th>{escape(column_name(h))}</th>" for h in header)
+        body = "".join("<tr>" + "".join(cell(t) for t in row) + "</tr>" for row in cells[:HTML_ROWS])
+        noun = "triple" if self.form in ("CONSTRUCT", "DESCRIBE") else "row"
+        count = f"{len(cells)} {noun}{'' if len(cells) == 1 else 's'}"
+        if len(cells) > HTML_ROWS:
+            count += f", the first {HTML_ROWS} shown (to_df() has them all)"
+        if self.truncated:
+            count += ", cut by a limit"
+        return (
+            f'<table class="kg-result"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+            f"<p>({escape(count)})</p>"
+        )

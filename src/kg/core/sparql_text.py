@@ -270,3 +270,152 @@ def zero_length_paths(toks: list[Token]) -> bool:
 
 
 _STAR_AFTER = {"SELECT", "DISTINCT", "REDUCED"}
+# --- readable errors and term checks -------------------------------------------------------------
+
+_ENGINE_ERROR = re.compile(r"error at (\d+):(\d+):\s*(.*)", re.DOTALL)
+_PN_PREFIX = re.compile(r"[A-Za-z\u00C0-\uFFFD]([\w.\-\u00B7]*[\w\-\u00B7])?|")  # section 19.8, [168s]
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """Line and column (both from 1, column in characters) of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def pointer(text: str, line: int, column: int) -> str:
+    """The line of ``text`` shown with a caret under ``column`` (two lines, each indented)."""
+    lines = text.splitlines() or [""]
+    shown = lines[min(line, len(lines)) - 1].expandtabs(1)
+    return f"\n  {shown}\n  {' ' * max(column - 1, 0)}^"
+
+
+def prefixed_names(toks: list[Token]) -> list[Token]:
+    """The prefixed names (``mi:Initiative``, ``kt:``) among the tokens, declarations left out."""
+    out = []
+    for i, t in enumerate(toks):
+        if t.kind != "word" or ":" not in t.text or t.text[0] in "?$_0123456789.-":
+            continue
+        if i and toks[i - 1].kind == "word" and toks[i - 1].text.upper() == "PREFIX":
+            continue
+        if _PN_PREFIX.fullmatch(t.text.partition(":")[0]):
+            out.append(t)
+    return out
+
+
+def undeclared(toks: list[Token], known: Mapping[str, str]) -> list[Token]:
+    """Prefixed names whose prefix neither the query nor ``known`` declares."""
+    found = declared_prefixes(toks, known)
+    return [t for t in prefixed_names(toks) if t.text.partition(":")[0] not in found]
+
+
+def unbalanced(toks: list[Token]) -> tuple[Token, str] | None:
+    """The first bracket that closes nothing or the wrong thing, or the first one never closed."""
+    stack: list[Token] = []
+    for t in toks:
+        if t.kind != "punct":
+            continue
+        if t.text in _OPEN:
+            stack.append(t)
+        elif t.text in _CLOSE:
+            if not stack:
+                return t, f"'{t.text}' closes nothing"
+            opened = stack.pop()
+            if _OPEN.index(opened.text) != _CLOSE.index(t.text):
+                return t, f"'{t.text}' does not close the '{opened.text}' opened before it"
+    if stack:
+        return stack[
+            -1
+        ], f"'{stack[-1].text}' is never closed (a '{_CLOSE[_OPEN.index(stack[-1].text)]}' is missing)"
+    return None
+
+
+def iris(toks: list[Token], known: Mapping[str, str]) -> list[tuple[Token, str]]:
+    """Every absolute IRI the query names (IRIREF and expanded prefixed names), with its token."""
+    prefixes = declared_prefixes(toks, known)
+    out = []
+    for i, t in enumerate(toks):
+        if t.kind == "iri" and ":" in t.text:
+            before = [x.text.upper() for x in toks[max(i - 2, 0) : i] if x.kind == "word"]
+            if not (before[-1:] == ["BASE"] or (len(before) == 2 and before[0] == "PREFIX")):
+                out.append((t, t.text[1:-1]))
+    for t in prefixed_names(toks):
+        prefix, _, local = t.text.partition(":")
+        if prefix in prefixes and "\\" not in local:
+            out.append((t, prefixes[prefix] + local))
+    return out
+
+
+def explain(text: str, engine_message: str, known: Mapping[str, str]) -> str:
+    """A syntax error as a reader wants it: what is wrong, where (line and column), that line and a
+    caret under the place. Unknown prefixes are named with the known ones; unbalanced brackets are
+    found by the lexer; otherwise the engine's message is kept, without its character classes."""
+    try:
+        toks = tokens(text)
+    except RecursionError:  # pragma: no cover - the lexer is iterative; kept for safety
+        toks = []
+    missing = undeclared(toks, known)
+    if missing:
+        t = missing[0]
+        line, col = position(text, t.start)
+        prefix = t.text.partition(":")[0]
+        names = ", ".join(sorted(declared_prefixes(toks, known)))
+        return (
+            f"line {line}, column {col}: unknown prefix '{prefix}:' in {t.text} "
+            f"(declare it with PREFIX {prefix}: <...>, or use one kg knows: {names})"
+            f"{pointer(text, line, col)}"
+        )
+    start = _first_word(toks)
+    if start is not None and start.text.upper() not in ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK"):
+        line, col = position(text, start.start)
+        return (
+            f"line {line}, column {col}: a query starts with SELECT, CONSTRUCT, ASK or DESCRIBE "
+            f"(after PREFIX and BASE), not {start.text}{pointer(text, line, col)}"
+        )
+    wrong = unbalanced(toks)
+    if wrong is not None:
+        t, what = wrong
+        line, col = position(text, t.start)
+        return f"line {line}, column {col}: {what}{pointer(text, line, col)}"
+    found = _ENGINE_ERROR.match(engine_message)
+    if not found:
+        return " ".join(engine_message.split())
+    line, byte_col = int(found.group(1)), int(found.group(2))
+    lines = text.split("\n")
+    if line > len(lines) or (line == len(lines) and not lines[-1].encode()[byte_col - 1 :].strip()):
+        # the engine reached the end of the text: point just after the last thing written
+        end = len(text.rstrip())
+        line, col = position(text, end)
+        return (
+            f"line {line}, column {col}: the query ends too early; {_expected(found.group(3))}"
+            f"{pointer(text, line, col)}"
+        )
+    raw = lines[line - 1].encode("utf-8")
+    col = len(raw[: byte_col - 1].decode("utf-8", "ignore")) + 1  # the engine counts bytes
+    offset = sum(len(x) + 1 for x in text.split("\n")[: line - 1]) + col - 1
+    at = next((t for t in toks if t.start == offset), None)
+    what = f"unexpected {at.text!r}; " if at is not None and len(at.text) <= 40 else ""
+    return f"line {line}, column {col}: {what}{_expected(found.group(3))}{pointer(text, line, col)}"
+
+
+def _first_word(toks: list[Token]) -> Token | None:
+    """The first token after the PREFIX and BASE declarations (the query form, if well formed)."""
+    i = 0
+    while i < len(toks) and toks[i].kind == "word" and toks[i].text.upper() in ("PREFIX", "BASE"):
+        i += 3 if toks[i].text.upper() == "PREFIX" else 2
+    return toks[i] if i < len(toks) and toks[i].kind == "word" else None
+
+
+def _expected(message: str) -> str:
+    """The engine's "expected one of ..." without character classes (``['A' ..= 'Z' | ...]``)."""
+    message = " ".join(message.split())
+    head, sep, rest = message.partition("expected one of ")
+    if not sep:
+        head, sep, rest = message.partition("expected ")
+    if not sep:
+        return message
+    items = [i.strip() for i in re.split(r",\s*(?![^\[]*\])", rest) if i.strip()]
+    words = [i for i in items if not i.startswith("[")]
+    if not words:
+        return head + "unexpected text here"
+    shown = ", ".join(words[:12]) + (", ..." if len(words) > 12 else "")
+    return f"{head}expected {'one of ' if len(words) > 1 else ''}{shown}"

@@ -20,11 +20,13 @@ from kg.core.errors import KgError, ParameterError, QueryError
 from kg.core.namespaces import DCT, DEF, PREFIXES, RDFS, SD, SKOS, VOID
 from kg.core.results import GRAPH_FORMATS, Result
 from kg.graph import KnowledgeGraph
+from kg.publish import schema
 from kg.serve import conneg, pages
 from kg.serve.contract import Answer, NotConforming, Settings
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
+SCHEMA_MEDIA = ("text/html", "application/json", "text/plain", "text/turtle")
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> Answer:
@@ -47,6 +49,9 @@ def preload(handler: Handler) -> None:
     handler.op_home("nl")
     for media in ("text/html", *conneg.GRAPHS):
         handler.op_describe(DEF + "Initiative", media, "en")
+    for media in SCHEMA_MEDIA:
+        for lang in pages.LANGUAGES:
+            handler.op_schema(media, lang)
 
 
 PAGE_SIZE = 100  # rows per page of a stored query with no '#+ pagination' of its own
@@ -70,6 +75,7 @@ class Handler:
 
     def __init__(self, graph: KnowledgeGraph, settings: Settings):
         self.graph, self.settings, self.max_rows = graph, settings, settings.max_rows
+        self.schemas: dict[str, schema.Schema] = {}
 
     @classmethod
     def load(cls, settings: Settings) -> Handler:
@@ -217,6 +223,21 @@ class Handler:
     def op_home(self, lang: str = "nl") -> Answer:
         rows = list(self.graph.query("initiatives", lang=lang))
         return Answer(200, HTML, pages.home(rows, queries.stored(), lang).encode(), {})
+
+    def op_schema(self, accept: str | None, lang: str = "nl") -> Answer:
+        """The schema as ``kg schema`` gives it (kg.publish.schema), in the negotiated form."""
+        if lang not in self.schemas:
+            self.schemas[lang] = schema.schema(self.graph, lang)
+        described = self.schemas[lang]
+        media = conneg.negotiate(accept, list(SCHEMA_MEDIA))
+        if media is None:
+            return error(406, "acceptable formats: " + ", ".join(SCHEMA_MEDIA))
+        headers = {"Vary": "Accept, Accept-Language"}
+        if media == "text/html":
+            return Answer(200, HTML, pages.schema_page(schema.table(described), lang).encode(), headers)
+        fmt = {"application/json": "json", "text/plain": "table", "text/turtle": "turtle"}[media]
+        charset = "; charset=utf-8" if media.startswith("text/") else ""
+        return Answer(200, media + charset, schema.render(described, fmt), headers)
 
     def op_describe(self, iri: str, accept: str | None, lang: str = "nl") -> Answer:
         """A linked-data page: HTML for a browser, RDF for an RDF client (negotiated here, no 303)."""

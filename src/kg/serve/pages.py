@@ -176,6 +176,13 @@ def resource(
     return _page(title, body, lang)
 
 
+def schema_page(text: str, lang: str = "nl") -> str:
+    """The text of ``kg schema`` as a page: classes, properties, codes and prefixes to query with."""
+    title = {"nl": "Schema: klassen, eigenschappen, codes", "en": "Schema: classes, properties, codes"}[lang]
+    body = f"<h1>{escape(title)}</h1><p>{_switch('/schema', lang)}</p><pre>{escape(text)}</pre>"
+    return _page(title, body, lang)
+
+
 def error_page(status: int, message: str, lang: str = "nl") -> str:
     """An error page for a browser."""
     home_link = "naar de beginpagina" if lang == "nl" else "to the home page"

@@ -224,6 +224,7 @@ class App:
             Route("/openapi.json", self.openapi, methods=["GET", "HEAD", "OPTIONS"]),
             Route("/static/{name:path}", self.static, methods=["GET", "HEAD"]),
             Route("/favicon.ico", self.favicon, methods=["GET", "HEAD"]),
+            Route("/schema", self.schema, methods=["GET", "HEAD", "OPTIONS"]),
             Route("/def", self.describe, methods=["GET", "HEAD", "OPTIONS"]),
             Route("/def/{rest:path}", self.describe, methods=["GET", "HEAD", "OPTIONS"]),
             Route("/id/{rest:path}", self.describe, methods=["GET", "HEAD", "OPTIONS"]),
@@ -457,6 +458,14 @@ class App:
         return self.respond(
             request, Answer(204, "image/x-icon", b"", {"Cache-Control": "public, max-age=86400"})
         )
+
+    async def schema(self, request: Request) -> Response:
+        """What ``kg schema`` prints: HTML, JSON, plain text or RDF by content negotiation."""
+        if request.method == "OPTIONS":
+            return self.preflight(request)
+        params = _query_params(request)
+        args = {"accept": self.accept(request, params), "lang": language(request, params)}
+        return await self.work(request, "schema", args)
 
     async def describe(self, request: Request) -> Response:
         if request.method == "OPTIONS":

@@ -116,9 +116,8 @@ def _terms_remote(
     def allowed(param: queries.Parameter, raw: str) -> bool:
         return bool(run(stored.allowed_query(param, raw)).boolean)
 
-    def listing(name: str) -> list[str]:
-        result = run(stored.values_query(stored.parameter(name)))
-        return [row[0].value for row in result.rows if row[0] is not None]
+    def listing(name: str) -> dict[str, set[str]]:
+        return queries.choices(run(stored.values_query(stored.parameter(name), labels=True)).rows)
 
     values = {k: str(v) for k, v in (params or {}).items()}
     return queries.terms(stored, values, lang, allowed, listing)

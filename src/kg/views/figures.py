@@ -6,10 +6,11 @@ Figures use the Okabe-Ito palette (safe for colour-blind readers) and the ``civi
 
 from __future__ import annotations
 
-import re
+import textwrap
 from typing import TYPE_CHECKING
 
 from kg.core.errors import UsageError
+from kg.core.results import column_name
 
 if TYPE_CHECKING:
     import networkx
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+# The colours of bottleneck types, given out in the order of their codes (so the same in every figure
+# and language); yellow and black last, as thin yellow lines are hard to see.
+TYPE_PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000")
 PLOTS = ("network", "cooccurrence", "by-province", "timeline")
 NETWORK_FORMATS = ("graphml", "gexf")  # graph_bytes(): for Gephi or Cytoscape
 
@@ -32,14 +36,17 @@ TEXT = {
         "by-province": "Knelpunttypen per provincie",
         "province": "provincie",
         "count": "aantal initiatieven met dit knelpunttype",
-        "timeline": "Jaartallen in de gegevens",
+        "both": "aantal initiatieven met beide knelpunttypen",
+        "initiatives_n": "aantal initiatieven",
+        "timeline": "Jaartallen in de gegevens, per initiatief",
+        "goal_year": "doeljaar van een doel",
         "year": "jaar",
-        "programme": "Ruim op de Regels (programma)",
+        "programme": "deelname aan Ruim op de Regels",
         "founded": "gestart",
         "goal": "doel",
-        "legend_period": "periode",
+        "legend_period": "rechtsvorm (periode)",
         "legend_event": "gebeurtenis",
-        "open": "geen eindjaar bekend",
+        "open": "rechtsvorm, geen eindjaar bekend",
     },
     "en": {
         "network": "Initiatives and the bottleneck types they meet",
@@ -50,14 +57,17 @@ TEXT = {
         "by-province": "Bottleneck types by province",
         "province": "province",
         "count": "initiatives meeting the bottleneck type",
-        "timeline": "Years in the data",
+        "both": "initiatives meeting both types",
+        "initiatives_n": "number of initiatives",
+        "timeline": "Years in the data, by initiative",
+        "goal_year": "target year of a goal",
         "year": "year",
-        "programme": "Ruim op de Regels (programme)",
+        "programme": "taking part in Ruim op de Regels",
         "founded": "started",
         "goal": "goal",
-        "legend_period": "period",
+        "legend_period": "legal form (period)",
         "legend_event": "event",
-        "open": "no end year given",
+        "open": "legal form, no end year given",
     },
 }
 
@@ -66,18 +76,10 @@ _LABEL = """OPTIONAL {{ {var} skos:prefLabel ?{out}InLang . FILTER (LANG(?{out}I
   BIND (COALESCE(?{out}InLang, ?{out}Else) AS ?{out})"""
 
 
-def _words(name: str) -> str:
-    """``legalForm`` -> ``legal form``: a variable name as a readable column title."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).lower()
-
-
 def query_df(graph: KnowledgeGraph, name: str, lang: str = "nl", **params: object) -> pandas.DataFrame:
-    """A stored query's rows as a DataFrame with readable column names, labels in ``lang``."""
-    import pandas as pd
-
-    result = graph.query(name, params, lang=lang)
-    frame = pd.DataFrame(list(result), columns=result.variables)
-    return frame.rename(columns={v: _words(v) for v in result.variables})
+    """A stored query's rows as a DataFrame (:meth:`kg.core.results.Result.to_df`: columns named by
+    kg's one rule, ``legal_form``), labels in ``lang``."""
+    return graph.query(name, params, lang=lang).to_df()
 
 
 def _labelled(graph: KnowledgeGraph, body: str, lang: str, **labels: str) -> list[dict]:
@@ -103,7 +105,7 @@ def to_networkx(graph: KnowledgeGraph, lang: str = "nl") -> networkx.Graph:
             "number": row["number"],
             "municipality": row["municipality"],
             "province": row["province"],
-            "legal_form": row["legalForm"],
+            column_name("legalForm"): row["legalForm"],
         }
         g.add_node(row["initiative"], **{k: v for k, v in attrs.items() if v is not None})
     for kind, cls in (("bottleneck", "mi:BottleneckType"), ("activity", "mi:Activity")):
@@ -113,6 +115,14 @@ def to_networkx(graph: KnowledgeGraph, lang: str = "nl") -> networkx.Graph:
         for row in graph.query(f"SELECT ?i ?c WHERE {{ ?i a mi:Initiative ; {prop} ?c }}"):
             g.add_edge(row["i"], row["c"], relation=kind)
     return g
+
+
+def bottleneck_colours(graph: KnowledgeGraph) -> dict[str, str]:
+    """Code of each bottleneck type -> its colour in every figure, whatever the language."""
+    codes = sorted(
+        set(graph.query("SELECT ?code WHERE { ?b a mi:BottleneckType ; skos:notation ?code }").column("code"))
+    )
+    return {code: TYPE_PALETTE[i % len(TYPE_PALETTE)] for i, code in enumerate(codes)}
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -126,14 +136,15 @@ def plot_network(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
     t = TEXT[lang]
     g = to_networkx(graph, lang)
     initiatives = sorted(
-        (n for n, d in g.nodes(data=True) if d["type"] == "initiative"), key=lambda n: g.nodes[n]["number"]
+        (n for n, d in g.nodes(data=True) if d["type"] == "initiative"),
+        key=lambda n: (g.nodes[n].get("number") is None, g.nodes[n].get("number", 0), g.nodes[n]["label"]),
     )
     types = sorted(
         (n for n, d in g.nodes(data=True) if d["type"] == "bottleneck" and g.degree(n)),
         key=lambda n: g.nodes[n]["label"],
     )
-    lines = [c for c in OKABE_ITO if c != "#F0E442"]  # yellow is too faint for thin lines
-    colour = {n: lines[i % len(lines)] for i, n in enumerate(types)}
+    by_code = bottleneck_colours(graph)
+    colour = {n: by_code[g.nodes[n]["code"]] for n in types}
     left = {n: (0.0, 1 - i / max(len(initiatives) - 1, 1)) for i, n in enumerate(initiatives)}
     right = {n: (1.0, 1 - (i + 0.5) / len(types)) for i, n in enumerate(types)}
     fig = _figure(11, 7)
@@ -148,7 +159,9 @@ def plot_network(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
         ax.text(
             x - 0.03,
             y,
-            f"{g.nodes[n]['number']}. {g.nodes[n]['label']}",
+            f"{g.nodes[n]['number']}. {g.nodes[n]['label']}"
+            if "number" in g.nodes[n]
+            else g.nodes[n]["label"],
             ha="right",
             va="center",
             fontsize=10,
@@ -198,39 +211,46 @@ def _direct_bottlenecks(graph: KnowledgeGraph, lang: str) -> list[dict]:
 
 
 def plot_cooccurrence(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
-    """Heatmap: how many initiatives meet both types (diagonal: the type at all)."""
+    """Heatmap, one triangle: for each pair of types, how many initiatives meet both. The colour scale
+    is the pairs' own; how many meet each type at all is in its label, not on the diagonal."""
+    import numpy as np
+
     rows = _direct_bottlenecks(graph, lang)
     labels = sorted({r["label"] for r in rows})
     met: dict[str, set[str]] = {label: set() for label in labels}
     for r in rows:
         met[r["label"]].add(r["i"])
-    counts = [[len(met[a] & met[b]) for b in labels] for a in labels]
+    n = len(labels)
+    counts = np.ma.masked_all((n, n))
+    for y in range(n):
+        for x in range(y):
+            counts[y, x] = len(met[labels[y]] & met[labels[x]])
     fig = _figure(8.5, 7.5)
     ax = fig.add_subplot()
-    image = ax.imshow(counts, cmap="cividis")
-    peak = max(max(row) for row in counts)
-    for y, row in enumerate(counts):
-        for x, value in enumerate(row):
-            ax.text(
-                x,
-                y,
-                str(value),
-                ha="center",
-                va="center",
-                fontsize=12,
-                color="black" if value > peak / 2 else "white",
-            )
-    ax.set_xticks(range(len(labels)), labels, rotation=90)
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel(TEXT[lang]["bottleneck"])
-    ax.set_ylabel(TEXT[lang]["bottleneck"])
+    peak = max(int(counts.max()) if n > 1 else 0, 1)
+    image = ax.imshow(counts, cmap="cividis", vmin=0, vmax=peak)
+    for y in range(n):
+        for x in range(y):
+            value = int(counts[y, x])
+            colour = "black" if value > peak / 2 else "white"
+            ax.text(x, y, str(value), ha="center", va="center", fontsize=12, color=colour)
+    names = [f"{label} ({len(met[label])})" for label in labels]
+    ax.set_xticks(range(n), names, rotation=90)
+    ax.set_yticks(range(n), names)
+    ax.set_xlim(-0.5, n - 1.5)  # the last column and the first row would only hold masked cells
+    ax.set_ylim(n - 0.5, 0.5)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_xlabel(f"{TEXT[lang]['bottleneck']} ({TEXT[lang]['initiatives_n']})")
+    ax.set_ylabel(f"{TEXT[lang]['bottleneck']} ({TEXT[lang]['initiatives_n']})")
     ax.set_title(TEXT[lang]["cooccurrence"])
-    fig.colorbar(image, ax=ax, label=TEXT[lang]["count"], shrink=0.8)
+    fig.colorbar(image, ax=ax, label=TEXT[lang]["both"], shrink=0.8).ax.yaxis.get_major_locator().set_params(
+        integer=True
+    )
     return fig
 
 
 def plot_by_province(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
-    """Stacked bars: per province, how many initiatives meet each bottleneck type."""
+    """Grouped bars: per province, how many initiatives meet each bottleneck type."""
     rows = _direct_bottlenecks(graph, lang)
     provinces = sorted(
         set(
@@ -241,20 +261,25 @@ def plot_by_province(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
         )
     )
     labels = sorted({r["label"] for r in rows})
-    fig = _figure(9, 5.5)
+    code = {r["label"]: r["code"] for r in rows}
+    colours = bottleneck_colours(graph)
+    fig = _figure(10, 5.5)
     ax = fig.add_subplot()
-    bottom = [0] * len(provinces)
+    width = 0.8 / max(len(labels), 1)
     for k, label in enumerate(labels):
-        heights = [sum(1 for r in rows if r["label"] == label and r["province"] == p) for p in provinces]
+        # initiatives (not mentions) per province that meet this type: bars side by side, not stacked
+        heights = [
+            len({r["i"] for r in rows if r["label"] == label and r["province"] == p}) for p in provinces
+        ]
         ax.bar(
-            provinces,
+            [i - 0.4 + width * (k + 0.5) for i in range(len(provinces))],
             heights,
-            bottom=bottom,
+            width=width,
             label=label,
-            color=OKABE_ITO[k % len(OKABE_ITO)],
+            color=colours[code[label]],
             edgecolor="white",
         )
-        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    ax.set_xticks(range(len(provinces)), provinces)
     ax.set_xlabel(TEXT[lang]["province"])
     ax.set_ylabel(TEXT[lang]["count"])
     ax.set_title(TEXT[lang]["by-province"])
@@ -264,54 +289,96 @@ def plot_by_province(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
 
 
 def timeline_rows(graph: KnowledgeGraph, lang: str = "nl") -> list[tuple[str, int, int | None, str]]:
-    """(label, start year, end year or None for a single year or open end, kind) from the data."""
+    """(label, start year, end year or None, kind) from the data: per initiative (by partner number)
+    its years in the programme (kind ``programme``), its founding (``founded``), its goal's target year
+    (``goal``), then its legal-form periods (``period``, or ``open`` without an end year)."""
     t = TEXT[lang]
     out: list[tuple[str, int, int | None, str]] = []
-    for r in graph.query("""SELECT ?s ?e WHERE { ?p a mi:Programme ; dct:temporal ?t .
-            ?t dcat:startDate ?s . OPTIONAL { ?t dcat:endDate ?e } }"""):
-        out.append((t["programme"], int(r["s"]), int(r["e"]) if r["e"] else None, "period"))
-    for r in graph.query("legal-form-history", lang=lang):
-        short = r["name"].split()[-1]
-        out.append(
-            (
-                f"{short}: {r['legalForm']}",
-                int(r["from"]),
-                int(r["until"]) if r["until"] else None,
-                "open" if not r["until"] else "period",
-            )
+    initiatives = graph.query(
+        """SELECT ?i ?number ?s ?e WHERE { ?i a mi:Initiative .
+            OPTIONAL { ?i mi:participation ?p . ?p mi:partnerNumber ?number ;
+                mi:programme/dct:temporal ?t . ?t dcat:startDate ?s . OPTIONAL { ?t dcat:endDate ?e } } }"""
+    )
+    names = {r["i"]: r["name"] for r in _labelled(graph, "?i a mi:Initiative .", lang, name="?i")}
+    founded = {r["i"]: int(r["y"]) for r in graph.query("SELECT ?i ?y WHERE { ?i schema:foundingDate ?y }")}
+    goals = {
+        r["i"]: (int(r["y"]), r["d"])
+        for r in graph.query(
+            "SELECT ?i ?y ?d WHERE { ?i mi:goal ?g . ?g mi:targetYear ?y . "
+            f'OPTIONAL {{ ?g dct:description ?d FILTER (LANG(?d) = "{lang}") }} }}'
         )
-    for r in _labelled(graph, "?i a mi:Initiative ; schema:foundingDate ?y .", lang, name="?i"):
-        out.append((f"{r['name'].split()[-1]}: {t['founded']}", int(r["y"]), None, "event"))
-    for r in _labelled(graph, "?i a mi:Initiative ; mi:goal/mi:targetYear ?y .", lang, name="?i"):
-        out.append((f"{r['name']}: {t['goal']}", int(r["y"]), None, "event"))
-    return sorted(out, key=lambda row: (row[1], row[3] != "event", row[0]))
+    }
+    history: dict[str, list[dict]] = {}
+    for r in graph.query("legal-form-history", lang=lang):
+        history.setdefault(r["initiative"], []).append(r)
+
+    def order(r: dict) -> tuple:  # by partner number; initiatives without one (imported) after, by name
+        return (r["number"] is None, r["number"] or 0, names[r["i"]].casefold())
+
+    for r in sorted(initiatives, key=order):
+        i = r["i"]
+        label = f"{r['number']}. {names[i]}" if r["number"] is not None else names[i]
+        if r["s"] is not None:
+            out.append((label, int(r["s"]), int(r["e"]) if r["e"] else None, "programme"))
+        else:  # not in the programme: a row of its own if the data gives it any year
+            years = [founded[i]] if i in founded else []
+            years += [goals[i][0]] if i in goals else []
+            years += [int(h["from"]) for h in history.get(i, [])]
+            if not years:
+                continue
+            out.append((label, min(years), None, "initiative"))
+        if i in founded:
+            out.append((f"{label}: {t['founded']}", founded[i], None, "founded"))
+        if i in goals:
+            year, text = goals[i]
+            out.append((f"{label}: {t['goal']}" + (f" ({text})" if text else ""), year, None, "goal"))
+        for h in history.get(i, []):
+            until = int(h["until"]) if h["until"] else None
+            out.append((f"{label}: {h['legalForm']}", int(h["from"]), until, "period" if until else "open"))
+    return out
 
 
 def plot_timeline(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
-    """Periods as bars and single years as markers, one row each."""
+    """One row per initiative (its years in the programme), its founding and goal as markers on that
+    row, and its legal-form periods as rows of their own beneath it."""
     t = TEXT[lang]
     rows = timeline_rows(graph, lang)
-    last = max(max(s, e or s) for _, s, e, _ in rows)
-    fig = _figure(10, 1.6 + 0.55 * len(rows))
-    ax = fig.add_subplot()
-    for y, (_, start, end, kind) in enumerate(rows):
-        if kind == "event":
-            ax.scatter([start + 0.5], [y], marker="D", s=70, color=OKABE_ITO[5], zorder=2)
-        else:
-            stop = (end + 1) if end else last + 1.6  # an open end runs past the last year
-            ax.barh(
-                y,
-                stop - start,
-                left=start,
-                height=0.5,
-                zorder=2,
-                color=OKABE_ITO[4] if kind == "period" else OKABE_ITO[2],
-                hatch="//" if kind == "open" else None,
-                edgecolor="white",
-            )
-    ax.set_yticks(range(len(rows)), [r[0] for r in rows])
-    ax.invert_yaxis()
+    bars = [r for r in rows if r[3] in ("programme", "initiative", "period", "open")]  # one row each
     first = min(s for _, s, _, _ in rows)
+    last = max(max(s, e or s) for _, s, e, _ in rows)
+    fig = _figure(11, 1.8 + 0.42 * len(bars))
+    ax = fig.add_subplot()
+    y_of: dict[str, int] = {}
+    colours = {"programme": "#BBBBBB", "period": OKABE_ITO[4], "open": OKABE_ITO[2]}
+    markers = {"founded": ("D", OKABE_ITO[5]), "goal": ("*", OKABE_ITO[0])}
+    for y, (label, start, end, kind) in enumerate(bars):
+        y_of[label] = y
+        if kind == "initiative":  # a row for its markers only
+            continue
+        stop = (end + 1) if end else last + 1.6  # an open end runs past the last year
+        ax.barh(
+            y,
+            stop - start,
+            left=start,
+            height=0.5,
+            zorder=2,
+            color=colours[kind],
+            hatch="//" if kind == "open" else None,
+            edgecolor="white",
+        )
+    for label, start, _, kind in rows:
+        if kind in markers:
+            owner = label.rsplit(": ", 1)[0] if kind == "founded" else label.split(f": {t['goal']}")[0]
+            marker, colour = markers[kind]
+            ax.scatter([start + 0.5], [y_of[owner]], marker=marker, s=110, color=colour, zorder=3)
+    ax.set_yticks(
+        range(len(bars)),
+        [
+            label if kind in ("programme", "initiative") else "    " + label.split(": ", 1)[1]
+            for label, _, _, kind in bars
+        ],
+    )
+    ax.invert_yaxis()
     ax.set_xticks([y + 0.5 for y in range(first, last + 1)], [str(y) for y in range(first, last + 1)])
     ax.set_xticks(range(first, last + 2), minor=True)
     ax.set_xlim(first - 0.3, last + 1.7)
@@ -322,16 +389,31 @@ def plot_timeline(graph: KnowledgeGraph, lang: str = "nl") -> Figure:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    goals = [
+        label.split(f": {t['goal']} (", 1)[1].removesuffix(")")
+        for label, _, _, kind in rows
+        if kind == "goal" and f": {t['goal']} (" in label
+    ]
     ax.legend(
         handles=[
-            Patch(color=OKABE_ITO[4], label=t["legend_period"]),
-            Patch(facecolor=OKABE_ITO[2], hatch="//", edgecolor="white", label=t["open"]),
-            Line2D([], [], marker="D", linestyle="", color=OKABE_ITO[5], label=t["legend_event"]),
+            Patch(color=colours["programme"], label=t["programme"]),
+            Patch(color=colours["period"], label=t["legend_period"]),
+            Patch(facecolor=colours["open"], hatch="//", edgecolor="white", label=t["open"]),
+            Line2D([], [], marker="D", linestyle="", color=markers["founded"][1], label=t["founded"]),
+            Line2D(
+                [],
+                [],
+                marker="*",
+                markersize=12,
+                linestyle="",
+                color=markers["goal"][1],
+                label=t["goal_year"] + ("\n" + textwrap.fill(goals[0], 50) if len(goals) == 1 else ""),
+            ),
         ],
         frameon=False,
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.18),
-        ncols=3,
+        bbox_to_anchor=(0.5, -0.08 - 1.2 / (1.8 + 0.42 * len(bars))),
+        ncols=2,
     )
     return fig
 
