@@ -164,7 +164,7 @@ def test_a_crash_while_building_leaves_no_entry(folder: Path) -> None:
 
 def test_a_leftover_build_folder_is_never_used(folder: Path) -> None:
     _fresh_cached().query("initiatives")
-    (entry,) = [p for p in folder.iterdir() if p.is_dir()]
+    (entry,) = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
     (entry / "meta.json").unlink()  # as if the build had stopped before its last file
     reopened = _fresh_cached()
     assert reopened._engine is not None  # loaded from the files, not from the broken entry
@@ -178,7 +178,7 @@ def test_too_long_answers_are_not_kept(
     cached = _fresh_cached()
     assert cached.query("initiatives").rows == graph.query("initiatives").rows
     assert cached.query("initiatives", offset=3, limit=3).rows == graph.query("initiatives").rows[3:6]
-    (entry,) = [p for p in folder.iterdir() if p.is_dir()]
+    (entry,) = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
     assert not [p for p in (entry / "answers").iterdir() if p.stat().st_size > 2000]
 
 
@@ -188,7 +188,7 @@ def test_no_cache_writes_nothing_and_clear_empties(folder: Path, capsys: pytest.
     assert main(["query", "initiatives", "--format", "csv"]) == 0
     assert any(p.is_dir() for p in folder.iterdir())
     assert main(["cache", "clear"]) == 0
-    assert not [p for p in folder.iterdir() if p.is_dir()]
+    assert not [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
     assert main(["cache"]) == 0
     assert capsys.readouterr().out.strip().endswith(str(folder))
 

@@ -35,8 +35,9 @@ from kg.core.results import Result
 from kg.core.sources import locate
 from kg.core.sparql_text import Token, check, form, has_dataset, iris, on_big_stack, position, with_limit
 from kg.engines.base import Engine
-from kg.engines.oxigraph import snapshot
+from kg.engines.oxigraph import delta, snapshot
 from kg.engines.oxigraph.engine import OxigraphEngine
+from kg.engines.oxigraph.incremental import Declined
 from kg.engines.reference import RdflibEngine
 from kg.engines.validation import validate_graph
 
@@ -78,6 +79,9 @@ class KnowledgeGraph:
         self._loader = loader
         self._reasoner = reasoner  # the snapshot's, until the engine is loaded
         self.cache = cache
+        # set when the engine was brought from another cached entry's inputs by a small change
+        # (kg.engines.oxigraph.delta): that entry's folder and the asserted triples gained and lost
+        self.changed_from: tuple[Path, list[ox.Triple], list[ox.Triple]] | None = None
         self.ontology_files = list(ontology_files)
         self.data_files = list(data_files)
 
@@ -123,10 +127,47 @@ class KnowledgeGraph:
                     loader=lambda: _reopen(store, ontology_files, data_files, base, reasoner),
                     reasoner=reasoner,
                 )
+            near = store.nearest()
+            if near is not None:
+                reasoner = snapshot.reasoner(near[0])
+                graph = cls(None, ontology_files, data_files, cache=store, reasoner=reasoner)
+                graph._loader = lambda: graph._from_nearest(near, base)
+                return graph
         backend = _engine(engine)
+        if store is not None and isinstance(backend, OxigraphEngine):
+            backend.repeated = {}  # for a later change to be applied to this graph's entry
         backend.load(ontology_files, ONTOLOGY_GRAPH, base)
         backend.load(data_files, DATA_GRAPH, base)
         return cls(backend, ontology_files, data_files, cache=store)
+
+    def _from_nearest(self, near: tuple[Path, dict, dict], base: str | None) -> Engine:
+        """The engine of the nearest cached entry with the change to these inputs applied, saved as
+        this entry (a layer over that one's snapshot); from the files if the change is declined."""
+        folder, before, after = near
+        assert self.cache is not None
+        try:
+            engine = snapshot.load(folder)
+            gained, lost, plus, minus = delta.apply(engine, before, after, self.cache.old_content, base)
+        except (Declined, OSError, ValueError, SyntaxError):
+            reasoner = self._reasoner
+            engine = OxigraphEngine()
+            engine.repeated = {}
+            engine.load(self.ontology_files, ONTOLOGY_GRAPH, base)
+            engine.load(self.data_files, DATA_GRAPH, base)
+            if reasoner is not None:
+                engine.infer(reasoner)
+            self._engine = engine
+            self._save()
+            return engine
+        self.changed_from = (folder, gained, lost)
+        if engine.reasoner == DEFAULT_REASONER:
+            try:
+                with self.cache.building() as tmp:
+                    snapshot.save_layer(engine, folder, tmp, plus, minus)
+                self.cache.keep_sources()
+            except OSError:
+                self.cache = None
+        return engine
 
     @property
     def store(self) -> ox.Store:
@@ -170,6 +211,7 @@ class KnowledgeGraph:
         try:
             with self.cache.building() as folder:
                 snapshot.save(self._engine, folder)
+            self.cache.keep_sources()
         except OSError:
             self.cache = None  # a cache that cannot be written is no cache; the answer stands
 

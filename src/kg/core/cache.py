@@ -44,7 +44,11 @@ from kg.core.version import __version__
 RACY_SECONDS = 2
 MAX_ENTRIES = 4  # sets of inputs kept; building another removes the least recently used
 MAX_ROWS = 1_000_000  # longer answers are not kept (the file would outweigh the work it saves)
+KEEP_BYTES = 1 << 20  # data files up to this size are kept (by hash) for a later change to be applied
+MAX_CHANGED = 64  # data files that may differ from a cached entry for the change to be applied to it
 _MEMO = "hashes.json"
+_INPUTS = "inputs.json"
+_SOURCES = ".sources"
 _TRAILER = 16  # bytes: row count and the offset of the row index, both unsigned 64-bit
 
 
@@ -116,21 +120,33 @@ def inputs_key(
     engine: str, base: str | None, ontology: Sequence[Path], data: Sequence[Path], hashes: Hashes
 ) -> str:
     """The name of the entry for these inputs (see the module docstring)."""
-    digest = hashlib.sha256(json.dumps(["kg-cache 1", _code_digest(), engine, base]).encode())
+    return _inputs(engine, base, ontology, data, hashes)[0]
+
+
+def _inputs(
+    engine: str, base: str | None, ontology: Sequence[Path], data: Sequence[Path], hashes: Hashes
+) -> tuple[str, dict]:
+    """The entry's name, and what it was built from: the ``stem`` (kg's code, engine, base IRI), and
+    each ontology and data file with its content hash."""
+    stem = json.dumps(["kg-cache 1", _code_digest(), engine, base])
+    digest = hashlib.sha256(stem.encode())
+    inputs: dict = {"stem": hashlib.sha256(stem.encode()).hexdigest(), "ontology": [], "data": []}
     for role, files in (("ontology", ontology), ("data", data)):
         for path in files:
-            line = json.dumps([role, str(Path(path).resolve()), hashes.of(path)])
-            digest.update(line.encode() + b"\n")
-    return digest.hexdigest()
+            entry = [str(Path(path).resolve()), hashes.of(path)]
+            digest.update(json.dumps([role, *entry]).encode() + b"\n")
+            inputs[role].append(entry)
+    return digest.hexdigest(), inputs
 
 
 class Cache:
     """The cache folder and the entry for one set of inputs."""
 
-    def __init__(self, key: str, folder: Path | None = None):
+    def __init__(self, key: str, folder: Path | None = None, inputs: dict | None = None):
         self.root = Path(folder) if folder is not None else root()
         self.key = key
         self.entry = self.root / key
+        self.inputs = inputs
 
     @classmethod
     def for_inputs(
@@ -138,9 +154,9 @@ class Cache:
     ) -> Cache:
         folder = root()
         hashes = Hashes(folder)
-        key = inputs_key(engine, base, ontology, data, hashes)
+        key, inputs = _inputs(engine, base, ontology, data, hashes)
         hashes.save()
-        found = cls(key, folder)
+        found = cls(key, folder, inputs)
         if found.exists():
             with suppress(OSError):
                 os.utime(found.entry)  # used now (the least recently used entry goes first)
@@ -163,6 +179,8 @@ class Cache:
         try:
             yield tmp
             (tmp / "answers").mkdir(exist_ok=True)
+            if self.inputs is not None:
+                (tmp / _INPUTS).write_text(json.dumps(self.inputs))
             with _lock(self.root):
                 if self.exists():
                     shutil.rmtree(tmp, ignore_errors=True)
@@ -174,6 +192,67 @@ class Cache:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    # --- a change to the inputs of another entry ------------------------------------------------
+
+    def nearest(self) -> tuple[Path, dict[str, str], dict[str, str]] | None:
+        """The entry whose inputs differ least from these (same stem and ontology; at most
+        :data:`MAX_CHANGED` data files added, removed or changed, the old version of each kept), with
+        its data files and these (resolved path -> content hash); None if there is none."""
+        if self.inputs is None or not self.root.is_dir():
+            return None
+        now = dict(map(tuple, self.inputs["data"]))
+        best = None
+        for folder in self.root.iterdir():
+            if folder.name.startswith(".") or folder == self.entry or not (folder / "meta.json").is_file():
+                continue
+            try:
+                then = json.loads((folder / _INPUTS).read_text())
+            except (OSError, ValueError):
+                continue
+            if then.get("stem") != self.inputs["stem"] or then.get("ontology") != self.inputs["ontology"]:
+                continue
+            before = dict(map(tuple, then["data"]))
+            changed = [p for p in before.keys() | now.keys() if before.get(p) != now.get(p)]
+            if len(changed) > MAX_CHANGED:
+                continue
+            if any(p in before and not self._source(before[p]).is_file() for p in changed):
+                continue
+            if best is None or len(changed) < best[0]:
+                best = (len(changed), folder, before)
+        return None if best is None else (best[1], best[2], now)
+
+    def _source(self, digest: str) -> Path:
+        return self.root / _SOURCES / digest
+
+    def old_content(self, digest: str) -> bytes | None:
+        """A data file's content as it was when it had hash ``digest``, if kept."""
+        try:
+            return self._source(digest).read_bytes()
+        except OSError:
+            return None
+
+    def keep_sources(self) -> None:
+        """Keep a copy of each data file of these inputs up to :data:`KEEP_BYTES`, named by its hash
+        (a file whose content no longer has that hash is not kept)."""
+        if self.inputs is None:
+            return
+        folder = self.root / _SOURCES
+        for path, digest in self.inputs["data"]:
+            target = folder / digest
+            try:
+                if target.is_file() or os.stat(path).st_size > KEEP_BYTES:
+                    continue
+                content = Path(path).read_bytes()
+                if hashlib.sha256(content).hexdigest() != digest:
+                    continue  # edited since it was read: not what the entry holds
+                folder.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(content)
+                os.replace(tmp, target)
+            except OSError:
+                continue  # only a copy: without it a later change is loaded from scratch
 
     # --- answers ----------------------------------------------------------------------------
 
@@ -319,6 +398,17 @@ def _evict(folder: Path, keep: Path) -> None:
     entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     for old in entries[MAX_ENTRIES - 1 :]:
         shutil.rmtree(old, ignore_errors=True)
+    used = set()
+    for entry in [keep, *entries[: MAX_ENTRIES - 1]]:
+        try:
+            used |= {digest for _, digest in json.loads((entry / _INPUTS).read_text())["data"]}
+        except (OSError, ValueError, KeyError):
+            continue
+    sources = folder / _SOURCES
+    if sources.is_dir():
+        for blob in sources.iterdir():
+            if blob.name not in used and not blob.name.startswith(".tmp-"):
+                blob.unlink(missing_ok=True)
 
 
 def _remove_stale(folder: Path, age: float = 3600.0) -> None:

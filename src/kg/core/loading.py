@@ -157,8 +157,12 @@ def load_files(
     graph: ox.NamedNode,
     base: str | None = None,
     exact: Exact | None = None,
+    repeated: dict[ox.Quad, int] | None = None,
 ) -> Exact:
     """Parse each file into ``graph`` of ``store``; a bad file raises InputError naming file and line.
+
+    ``repeated``, if given, counts the quads that more than one of the files states (quad -> how
+    many files), so that a later change to one file can tell whether another still states a quad.
 
     Triples of every graph of a dataset file (TriG, N-Quads) are merged into ``graph`` too. A failure
     leaves the store as it was: each file loads in one transaction, and a graph this call started is
@@ -169,7 +173,7 @@ def load_files(
     fresh = not store.contains_named_graph(graph)
     try:
         for path in paths:
-            _load_file(store, Path(path), graph, base, exact)
+            _load_file(store, Path(path), graph, base, exact, repeated)
     except InputError:
         if fresh and store.contains_named_graph(graph):
             store.remove_graph(graph)
@@ -235,7 +239,14 @@ def check_file(path: Path) -> ox.RdfFormat:
     return fmt
 
 
-def _load_file(store: ox.Store, path: Path, graph: ox.NamedNode, base: str | None, exact: Exact) -> None:
+def _load_file(
+    store: ox.Store,
+    path: Path,
+    graph: ox.NamedNode,
+    base: str | None,
+    exact: Exact,
+    repeated: dict[ox.Quad, int] | None = None,
+) -> None:
     fmt = check_file(path)
     refuse_remote(path)
     try:
@@ -244,6 +255,9 @@ def _load_file(store: ox.Store, path: Path, graph: ox.NamedNode, base: str | Non
             quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed]
         else:
             quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in parsed]
+        if repeated is not None:
+            for quad in {q for q in quads if q in store}:  # stated by an earlier file too
+                repeated[quad] = repeated.get(quad, 1) + 1
         store.extend(exact.note(quads, store))
     except SyntaxError as err:
         line = f":{err.lineno}" if err.lineno else ""

@@ -31,10 +31,13 @@ class OxigraphEngine:
         self.reasoner: str | None = None
         self.exact = Exact()  # the literals Oxigraph would rewrite, as written (see kg.core.loading)
         self.base: str | None = None
+        # quads stated by more than one file -> how many (kept only when asked for: the cache's
+        # incremental path needs it, kg.engines.oxigraph.delta)
+        self.repeated: dict[ox.Quad, int] | None = None
 
     def load(self, files: Sequence[Path], graph: str, base: str | None = None) -> None:
         self.base = base
-        load_files(self.store, files, ox.NamedNode(graph), base, self.exact)
+        load_files(self.store, files, ox.NamedNode(graph), base, self.exact, self.repeated)
 
     def triples(self, graph: str) -> list[ox.Triple]:
         """The triples of one named graph, every literal as it was written."""

@@ -184,6 +184,28 @@ class Rules:
         return False
 
 
+class Journal:
+    """Adds and removes quads, remembering which differ in the end from how the store had them."""
+
+    def __init__(self, store: ox.Store):
+        self.store = store
+        self.first: dict[ox.Quad, bool] = {}  # quad -> whether the store had it before
+
+    def add(self, quad: ox.Quad) -> None:
+        self.first.setdefault(quad, quad in self.store)
+        self.store.add(quad)
+
+    def remove(self, quad: ox.Quad) -> None:
+        self.first.setdefault(quad, quad in self.store)
+        self.store.remove(quad)
+
+    def changed(self) -> tuple[list[ox.Quad], list[ox.Quad]]:
+        """The quads the store has now and had not, and had and has not."""
+        plus = [q for q, had in self.first.items() if not had and q in self.store]
+        minus = [q for q, had in self.first.items() if had and q not in self.store]
+        return plus, minus
+
+
 def _triples(found: Iterable) -> list[Triple]:
     return [(t.subject, t.predicate, t.object) if isinstance(t, ox.Triple) else tuple(t) for t in found]
 
@@ -195,18 +217,21 @@ def update(
     inferred: ox.NamedNode,
     added: Iterable[ox.Triple],
     removed: Iterable[ox.Triple],
+    journal: Journal | None = None,
 ) -> tuple[list[ox.Triple], list[ox.Triple]]:
     """Apply a change to the ``data`` graph and bring ``inferred`` up to date with it.
 
     ``inferred`` must hold the rules' closure of ``ontology`` and ``data`` less what they assert
     (:func:`kg.engines.oxigraph.rules.infer_rules`); afterwards it holds that of the changed graphs.
-    Returns the triples really added to and removed from what is asserted (a triple also asserted in
-    ``ontology``, or added and removed at once, changes nothing). Raises :class:`Declined`, with
+    Returns the triples that the union of ``ontology`` and ``data`` really gained and lost (a triple
+    the ontology asserts too, or one both added and removed, changes nothing there). ``journal``
+    records each change to the store. Raises :class:`Declined`, with
     nothing changed, if the change touches the schema.
     """
     adds, drops = _triples(added), _triples(removed)
     if any(_schema_triple(t) for t in (*adds, *drops)):
         raise Declined("the change touches the schema")
+    journal = journal if journal is not None else Journal(store)
     asserted = [ontology, data]
     everything = [*asserted, inferred]
     rules = Rules(Schema(store, asserted), store, everything)
@@ -215,8 +240,11 @@ def update(
         return ox.Quad(*t, graph) in store
 
     drop_set = set(drops) - set(adds)
-    gone = [t for t in dict.fromkeys(drops) if t in drop_set and holds(t, data) and not holds(t, ontology)]
-    new = [t for t in dict.fromkeys(adds) if not holds(t, data) and not holds(t, ontology)]
+    leaving = [t for t in dict.fromkeys(drops) if t in drop_set and holds(t, data)]
+    coming = [t for t in dict.fromkeys(adds) if not holds(t, data)]
+    # what the union of the asserted graphs gains and loses (the ontology may assert a triple too)
+    gone = [t for t in leaving if not holds(t, ontology)]
+    new = [t for t in coming if not holds(t, ontology)]
 
     # 1. over-delete, on the graph as it was
     over: set[Triple] = set()
@@ -226,25 +254,25 @@ def update(
             if c not in over and holds(c, inferred):
                 over.add(c)
                 todo.append(c)
-    for t in gone:
-        store.remove(ox.Quad(*t, data))
+    for t in leaving:
+        journal.remove(ox.Quad(*t, data))
     for t in over:
-        store.remove(ox.Quad(*t, inferred))
+        journal.remove(ox.Quad(*t, inferred))
 
     # 2. re-derive what still follows in one step
     back = [c for c in (*over, *gone) if not isinstance(c[0], ox.Literal) and rules.follows(c)]
     for c in back:
-        store.add(ox.Quad(*c, inferred))
+        journal.add(ox.Quad(*c, inferred))
 
     # 3. insert: the added triples, then what follows from them and from the re-derived ones
-    for t in new:
-        store.add(ox.Quad(*t, data))
-        store.remove(ox.Quad(*t, inferred))  # asserted now: no longer news
+    for t in coming:
+        journal.add(ox.Quad(*t, data))
+        journal.remove(ox.Quad(*t, inferred))  # asserted now: no longer news
     todo = [*new, *back]
     while todo:
         for c in rules.forward(todo.pop()):
             if isinstance(c[0], ox.Literal) or rules.known(c):
                 continue
-            store.add(ox.Quad(*c, inferred))
+            journal.add(ox.Quad(*c, inferred))
             todo.append(c)
     return [ox.Triple(*t) for t in new], [ox.Triple(*t) for t in gone]
