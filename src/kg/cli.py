@@ -136,6 +136,12 @@ def _parser() -> argparse.ArgumentParser:
     remote.add_argument(
         "--timeout", type=float, default=60.0, help="seconds to wait for the store (default 60)"
     )
+    cached = argparse.ArgumentParser(add_help=False)
+    cached.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither use nor fill the cache folder (kg cache shows where it is)",
+    )
     out = argparse.ArgumentParser(add_help=False)
     out.add_argument(
         "-o", "--output", metavar="FILE", type=Path, help="write to FILE (atomically) instead of stdout"
@@ -183,6 +189,7 @@ def _parser() -> argparse.ArgumentParser:
         engine,
         out,
         remote,
+        cached,
     )
     p.add_argument(
         "--endpoint",
@@ -217,7 +224,7 @@ def _parser() -> argparse.ArgumentParser:
 
     verb("queries", "list the stored queries and their parameters")
 
-    p = verb("query", "run a stored query by name, or a .rq file", data, engine, out, remote)
+    p = verb("query", "run a stored query by name, or a .rq file", data, engine, out, remote, cached)
     p.add_argument(
         "name", metavar="NAME|FILE.rq", help="a stored query (kg queries lists them) or a .rq file"
     )
@@ -237,11 +244,6 @@ def _parser() -> argparse.ArgumentParser:
         "needs -o) for SELECT/ASK; turtle, nt, jsonld, xml for CONSTRUCT/DESCRIBE",
     )
     p.add_argument("--no-infer", action="store_true", help="query asserted triples only")
-    p.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="neither use nor fill the cache folder (kg cache shows where it is)",
-    )
     p.add_argument(
         "--page",
         type=int,
@@ -631,7 +633,7 @@ def _graphs(args: argparse.Namespace) -> object:
 
 def _validate(args: argparse.Namespace) -> int:
     from kg.core.progress import progress
-    from kg.graph import load
+    from kg.graph import KnowledgeGraph
 
     if args.endpoint:
         from kg.stores.remote import validate
@@ -650,7 +652,11 @@ def _validate(args: argparse.Namespace) -> int:
         return EXIT_OK if report.conforms else EXIT_NONCONFORMING
     files = _validated_files(args)
     with progress(say("validate.progress", args.lang, engine=args.engine)):
-        graph = load(files or None, args.engine, base=getattr(args, "base", None))
+        # the cache only where it is there already: a graph seen before, or one a small change away
+        cache = args.engine == "oxigraph" and not args.no_cache
+        graph = KnowledgeGraph.load(
+            files or None, engine=args.engine, base=getattr(args, "base", None), cache=cache, build=False
+        )
         report = graph.validate(args.shapes, engine=args.engine)
     text = {
         "text": lambda: report.text(args.lang),

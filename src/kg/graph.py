@@ -105,13 +105,17 @@ class KnowledgeGraph:
         engine: str = "oxigraph",
         base: str | None = None,
         cache: bool = False,
+        build: bool = True,
     ) -> KnowledgeGraph:
         """Load the project's (or bundled) ontology and data, or the given files or folders instead.
 
         Relative IRIs resolve against each file's ``file://`` IRI, or against ``base`` if given.
         ``cache=True`` (oxigraph engine): use and fill the cache folder (:mod:`kg.core.cache`): inputs
-        seen before open their snapshot instead of being parsed and inferred again, and answers to
-        SELECT and ASK queries are kept there."""
+        seen before open their snapshot instead of being parsed and inferred again, inputs a small
+        change away from ones seen before open that snapshot and apply the change, and answers to
+        SELECT and ASK queries are kept there. ``build=False``: use the cache only in those two cases;
+        new inputs are loaded from the files and add nothing to the cache (validation needs no
+        inference, and a new entry would need it)."""
         ontology_files = bundle.expand(ontology) if ontology else bundle.ontology_files()
         data_files = bundle.expand(data) if data else bundle.data_files()
         store = None
@@ -133,6 +137,8 @@ class KnowledgeGraph:
                 graph = cls(None, ontology_files, data_files, cache=store, reasoner=reasoner)
                 graph._loader = lambda: graph._from_nearest(near, base)
                 return graph
+            if not build:
+                store = None
         backend = _engine(engine)
         if store is not None and isinstance(backend, OxigraphEngine):
             backend.repeated = {}  # for a later change to be applied to this graph's entry
