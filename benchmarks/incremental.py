@@ -70,7 +70,7 @@ def measure(folder: str, size: int, runs: int) -> dict[str, float]:
         lambda: changed.query("initiatives-by-bottleneck", {"bottleneck": "fiscaliteit"})
     )
     if changed.changed_from is None:
-        raise SystemExit("the change was not applied to the cached graph")
+        raise SystemExit(f"the change was not applied to the cached graph: {changed.declined}")
     edited = text.replace("/gemeente/gm", "/gemeente/gx", 1)
     first = next(line for line in text.splitlines() if "/activity>" in line)
     edited = edited.replace(first + "\n", "")

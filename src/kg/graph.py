@@ -82,6 +82,7 @@ class KnowledgeGraph:
         # set when the engine was brought from another cached entry's inputs by a small change
         # (kg.engines.oxigraph.delta): that entry's folder and the asserted triples gained and lost
         self.changed_from: tuple[Path, list[ox.Triple], list[ox.Triple]] | None = None
+        self.declined: str | None = None  # why a change could not be applied (loaded from the files)
         self.ontology_files = list(ontology_files)
         self.data_files = list(data_files)
 
@@ -154,7 +155,8 @@ class KnowledgeGraph:
         try:
             engine = snapshot.load(folder)
             gained, lost, plus, minus = delta.apply(engine, before, after, self.cache.old_content, base)
-        except (Declined, OSError, ValueError, SyntaxError):
+        except (Declined, OSError, ValueError, SyntaxError) as err:
+            self.declined = str(err) or type(err).__name__
             reasoner = self._reasoner
             engine = OxigraphEngine()
             engine.repeated = {}
