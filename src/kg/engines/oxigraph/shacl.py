@@ -114,6 +114,7 @@ class Compiled:
     checks: list[Check] = field(default_factory=list)
     compiled: list[str] = field(default_factory=list)
     declined: dict[str, str] = field(default_factory=dict)
+    owners: list = field(default_factory=list)  # the top-level shape of each check
 
 
 class _Shapes:
@@ -214,6 +215,7 @@ class _Compiler:
 
     def __init__(self, shapes: _Shapes):
         self.shapes = shapes
+        self.few = False  # the focus nodes are a short VALUES list: no MINUS, which reads all instances
         self.counter = itertools.count()
         self.stack: list[object] = []
         self.components: dict[object, list[tuple[str, str, bool]]] = {}
@@ -356,7 +358,7 @@ class _Compiler:
                     if not nested and not values:
                         v = self.var()
                         bind = f"BIND ({focus} AS {v})"
-                    test = "FILTER NOT EXISTS" if nested else "MINUS"
+                    test = "FILTER NOT EXISTS" if nested or self.few else "MINUS"
                     found.append(_Violation("Class", f"{bind} {test} {{ {_instance(v, _const(obj))} }}", v))
                 elif name == "datatype":
                     each("Datatype", _datatype_ok(value, obj))
@@ -801,20 +803,30 @@ def top_level_shapes(store: ox.Store, graph: ox.NamedNode) -> list:
     return sorted(found, key=str)
 
 
-def compile_shapes(store: ox.Store, graph: ox.NamedNode) -> Compiled:
+def compile_shapes(
+    store: ox.Store, graph: ox.NamedNode, only: Callable[[object], str | None] | None = None
+) -> Compiled:
     """Every constraint of the shapes in ``graph`` as a query, per top-level shape; a shape that
-    cannot be compiled exactly is listed in ``declined`` with the reason."""
+    cannot be compiled exactly is listed in ``declined`` with the reason.
+
+    ``only(shape)``, if given, may return SPARQL terms (IRIs, literals): the checks of that top-level
+    shape then look at those of its focus nodes only (a VALUES block before its targets)."""
     shapes = _Shapes(store, graph)
     out = Compiled()
     for shape in top_level_shapes(store, graph):
         compiler = _Compiler(shapes)
+        nodes = None if only is None else only(shape)
+        compiler.few = nodes is not None
         try:
             if f"{SH}target" in shapes.predicates(shape):
                 raise Unsupported("sh:target (SHACL Advanced Features)")
 
-            def focus(var: str, shape: object = shape, compiler: _Compiler = compiler) -> str:
+            def focus(
+                var: str, shape: object = shape, compiler: _Compiler = compiler, nodes: str | None = nodes
+            ) -> str:
                 targets = compiler.targets(shape, var)
-                return " UNION ".join(f"{{ {t} }}" for t in targets) if len(targets) > 1 else targets[0]
+                found = " UNION ".join(f"{{ {t} }}" for t in targets) if len(targets) > 1 else targets[0]
+                return found if nodes is None else f"VALUES {var} {{ {nodes} }} {found}"
 
             checks = compiler.checks(shape, focus, ox.NamedNode(f"{SH}Violation"), {})
         except Unsupported as err:
@@ -822,6 +834,7 @@ def compile_shapes(store: ox.Store, graph: ox.NamedNode) -> Compiled:
             continue
         out.compiled.append(_name(shape))
         out.checks.extend(checks)
+        out.owners.extend([shape] * len(checks))
     return out
 
 
