@@ -74,12 +74,15 @@ def validate_compiled(
     shapes: Sequence[str | Path] | None,
     base: str | None,
     fallback: Callable[[], object],
+    compiled_results: Callable[[object, list, ox.Store], None] | None = None,
 ) -> ValidationReport:
     """Validate the union of ``graphs`` in ``store`` with the shapes compiled to SPARQL.
 
     The compiler translates what it can translate exactly; if it declines a shape (or the data has
     literals the store does not keep as written), pyshacl validates ``fallback()`` (an rdflib copy)
     instead, and the report lists what was compiled and what was declined, with the reason.
+    ``compiled_results(compiled, results, shapes_store)`` is called when the compiled checks gave the
+    report (:mod:`kg.engines.revalidation` keeps them for a later revalidation).
     """
     from kg.engines.oxigraph.shacl import Unsupported, compile_shapes, run, store_select
 
@@ -100,6 +103,8 @@ def validate_compiled(
             describe = _describer([(store, graphs), (shapes_store, [_SHAPES])])
             report = _compiled_report(results, describe)
             report.compiled, report.declined = compiled.compiled, {}
+            if compiled_results is not None:
+                compiled_results(compiled, results, shapes_store)
             return report
     report = validate_graph(fallback(), shapes, base)
     report.compiled, report.declined = compiled.compiled, compiled.declined
