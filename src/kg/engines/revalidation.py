@@ -373,16 +373,21 @@ class _View:
     def __init__(self, store: ox.Store, graphs: Sequence[ox.NamedNode], removed: Sequence[ox.Triple]):
         self.store, self.graphs = store, list(graphs)
         self.select = store_select(store, graphs)
-        self.removed = list(removed)
+        self.removed: dict[tuple[str, object], list[ox.Triple]] = {}  # by subject, object, predicate
+        for t in removed:
+            for key in (("s", t.subject), ("o", t.object), ("p", t.predicate)):
+                self.removed.setdefault(key, []).append(t)
         self._subclasses: dict[object, set] = {}
 
-    def _quads(self, s: object, p: object, o: object) -> Iterable[ox.Triple]:
+    def _quads(self, s: object, p: object, o: object) -> list[ox.Triple]:
+        """The triples matching the pattern in the new data or among the removed ones."""
         if isinstance(s, ox.Literal):
             return []
         found = [q.triple for g in self.graphs for q in self.store.quads_for_pattern(s, p, o, g)]
+        key = ("s", s) if s is not None else ("o", o) if o is not None else ("p", p)
         return found + [
             t
-            for t in self.removed
+            for t in self.removed.get(key, [])
             if (s is None or t.subject == s)
             and (p is None or t.predicate == p)
             and (o is None or t.object == o)
