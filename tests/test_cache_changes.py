@@ -117,3 +117,55 @@ def test_a_schema_change_in_the_data_is_inferred_from_scratch(project: Path) -> 
     graph = KnowledgeGraph.load(_files(project), cache=True)
     assert _state(graph) == _scratch(project)
     assert graph.changed_from is None
+
+
+def _report(graph: KnowledgeGraph) -> tuple[bool, str, str]:
+    report = graph.validate()
+    return report.conforms, report.text("en"), report.json()
+
+
+def test_validation_after_a_change_runs_only_what_it_can_affect(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    graph = KnowledgeGraph.load(_files(project), cache=True)
+    graph.query("initiatives")
+    assert _report(graph) == _report(kg.load(_files(project)))  # full run; its state is kept
+    wattwest = project / "initiatieven" / "11-wattwest.ttl"
+    _edit(wattwest, "mi:municipalPartner gm:gm0855", "mi:municipalPartner gm:gm0518")  # a violation
+    (project / "initiatieven" / "12-nieuw.ttl").write_text(NEW)
+    changed = KnowledgeGraph.load(_files(project), cache=True, build=False)
+    with caplog.at_level("DEBUG", logger="kg.engines.revalidation"):
+        found = _report(changed)
+    assert changed.changed_from is not None
+    assert found == _report(kg.load(_files(project)))
+    assert not found[0] and "wattwest" in found[1]
+    ran = [r.getMessage() for r in caplog.records if "checks run" in r.getMessage()]
+    assert ran and not ran[0].startswith("revalidation: full run")
+    run, total = map(int, ran[0].split(": ", 1)[1].split(" checks")[0].split(" of "))
+    assert 0 < run < total
+    # the same inputs again: the kept state answers, with nothing to run again
+    again = KnowledgeGraph.load(_files(project), cache=True, build=False)
+    caplog.clear()
+    with caplog.at_level("DEBUG", logger="kg.engines.revalidation"):
+        assert _report(again) == found
+    assert any("0 of" in r.getMessage() for r in caplog.records)
+
+
+def test_kg_validate_with_the_cache_says_what_it_says_without(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kg.cli import main
+
+    args = ["validate", "--data", *map(str, _files(project)), "--format", "json"]
+    KnowledgeGraph.load(_files(project), cache=True).query("initiatives")
+    _edit(
+        project / "initiatieven" / "11-wattwest.ttl",
+        "mi:municipalPartner gm:gm0855",
+        "mi:municipalPartner gm:gm0518",
+    )
+    statuses, outputs = [], []
+    for extra in ([], ["--no-cache"], []):
+        statuses.append(main(args + extra))
+        outputs.append(capsys.readouterr().out)
+    assert statuses == [1, 1, 1]
+    assert outputs[0] == outputs[1] == outputs[2]

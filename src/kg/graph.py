@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pyoxigraph as ox
 
 from kg.core import bundle, queries
 from kg.core.cache import Cache
-from kg.core.errors import QueryError, UsageError
+from kg.core.errors import InputError, QueryError, UsageError
 from kg.core.namespaces import (
     BASE,
     DATA_GRAPH,
@@ -488,6 +489,8 @@ class KnowledgeGraph:
         files = [Path(p) for p in shapes] if shapes else None
         base = getattr(self.engine, "base", None)
         if engine is None or engine == self.engine.name:
+            if self.cache is not None and isinstance(self.engine, OxigraphEngine):
+                return self._placed(self._validate_kept(self.engine, files), base)
             return self._placed(self.engine.validate(files), base)
         other = _engine(engine, "validation engine")
         if isinstance(other, OxigraphEngine):
@@ -495,6 +498,29 @@ class KnowledgeGraph:
             other.load(self.data_files, DATA_GRAPH, base)
             return self._placed(other.validate(files), base)
         return self._placed(validate_graph(self.to_rdflib(), files, base), base)
+
+    def _validate_kept(self, engine: OxigraphEngine, files: list[Path] | None) -> ValidationReport:
+        """Validation with its state kept in the cache entry: this graph's state (nothing changed),
+        or that of the entry the graph was changed from (only what the change can affect runs
+        again), else a full run; the new state is kept for the next time."""
+        from kg.engines.revalidation import ValidationState, shapes_key
+
+        assert self.cache is not None
+        name = f"validation-{shapes_key(files, engine.base)}.state"
+        state, added, removed = None, [], []
+        try:
+            if (self.cache.entry / name).is_file():
+                state = ValidationState.load(self.cache.entry / name)
+            elif self.changed_from is not None and (self.changed_from[0] / name).is_file():
+                folder, added, removed = self.changed_from
+                state = ValidationState.load(folder / name)
+        except (OSError, InputError):
+            state, added, removed = None, [], []  # a damaged or vanished state: validate in full
+        report, kept = engine.validate_keeping(files, state, added, removed)
+        if kept is not None and self.cache.exists():
+            with suppress(OSError):  # only a shortcut for next time
+                kept.save(self.cache.entry / name)
+        return report
 
     def _placed(self, report: ValidationReport, base: str | None) -> ValidationReport:
         """The report with each finding's initiative and the file and line of its focus node.

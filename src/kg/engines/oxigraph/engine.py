@@ -159,5 +159,30 @@ class OxigraphEngine:
             lambda: self.to_rdflib([ONTOLOGY_GRAPH, DATA_GRAPH]),
         )
 
+    def validate_keeping(
+        self,
+        shapes: Sequence[Path] | None,
+        state: object | None = None,
+        added: Sequence[ox.Triple] = (),
+        removed: Sequence[ox.Triple] = (),
+    ) -> tuple[ValidationReport, object | None]:
+        """:meth:`validate`, also giving the state a later validation needs
+        (:class:`kg.engines.revalidation.ValidationState`, None if pyshacl ran). Given the state of
+        this graph before ``added`` and ``removed`` changed it, only what the change can affect runs
+        again; the report is the same."""
+        from kg.engines.revalidation import revalidate, validate_with_state
+
+        args = (
+            self.store,
+            [ONTOLOGY, DATA],
+            self.exact,
+            shapes,
+            self.base,
+            lambda: self.to_rdflib([ONTOLOGY_GRAPH, DATA_GRAPH]),
+        )
+        if state is None:
+            return validate_with_state(*args)
+        return revalidate(*args, state, added, removed)
+
     def to_rdflib(self, graphs: Sequence[str]) -> object:
         return to_rdflib_graph(t for g in graphs for t in self.triples(g))
