@@ -131,11 +131,10 @@ def _lock_down(settings: Settings) -> None:
 
 
 def _work(connection: Connection, handler: Handler, settings: Settings) -> None:
-    """A forked worker: answer requests until the socket closes. Requests other than queries run each
-    on a thread with a big stack (the queries inside find themselves on it and run there, not on a
-    second one; one long-lived big-stack thread for all requests was measured at half the
-    throughput). A query streams: it runs on the producer's big-stack thread (kg.core.producer) while
-    this thread writes; on a big-stack thread itself it would need two, more than the memory cap allows."""
+    """A forked worker: answer requests until the socket closes, each on a thread with a big stack (the
+    query inside finds itself on it and runs there, not on a second one, also when its answer is
+    streamed). One long-lived big-stack thread for all requests was measured at half the throughput,
+    so it is one thread per request."""
     _lock_down(settings)
     _serve(connection, handler)
 
@@ -174,24 +173,25 @@ def _memory() -> Answer:
 
 
 def _serve(connection: Connection, handler: Handler) -> None:
-    """Answer requests until the socket closes. A query answer streams from the worker's main thread
-    (the query runs on its own big-stack thread, kg.core.producer); other requests run on a big stack."""
     while True:
         try:
             op, args = connection.recv()
         except (EOFError, OSError):
             return
-        try:
-            if op in handler.STREAMED:
-                answer = handler.handle(op, args)
-            else:
-                answer = on_big_stack(lambda op=op, args=args: handler.handle(op, args))
-        except MemoryError:
-            answer = _memory()
-        if isinstance(answer, Streamed):
-            _stream(connection, answer)
-        else:
-            connection.send(answer)
+        on_big_stack(lambda op=op, args=args: _answer(connection, handler, op, args))
+
+
+def _answer(connection: Connection, handler: Handler, op: str, args: dict) -> None:
+    """Answer one request, on the request's big-stack thread: a streamed answer's rows are read from
+    the engine on this thread as they are written (kg.core.producer)."""
+    try:
+        answer = handler.handle(op, args)
+    except MemoryError:
+        answer = _memory()
+    if isinstance(answer, Streamed):
+        _stream(connection, answer)
+    else:
+        connection.send(answer)
 
 
 def _stream(connection: Connection, answer: Streamed) -> None:
