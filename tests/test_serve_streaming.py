@@ -16,6 +16,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 import pytest
 import rdflib
@@ -53,9 +54,14 @@ def server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def endless() -> Iterator[str]:
+def endless_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("endless") / "serve.log"
+
+
+@pytest.fixture(scope="module")
+def endless(endless_log: Path) -> Iterator[str]:
     """A server whose row limit never stops ENDLESS: only the time limit does; a queue of 3 requests."""
-    with kg_serve("--timeout", "2", "--max-rows", "1000000000", "--queue", "3") as url:
+    with kg_serve("--timeout", "2", "--max-rows", "1000000000", "--queue", "3", log=endless_log) as url:
         yield url
 
 
@@ -210,9 +216,10 @@ def _raw(host: str, port: int, request: bytes, seconds: float = 30) -> bytes:
     return b"".join(chunks)
 
 
-def test_the_time_limit_cuts_a_started_answer_without_its_last_chunk(endless: str) -> None:
+def test_the_time_limit_cuts_a_started_answer_without_its_last_chunk(endless: str, endless_log: Path) -> None:
     """The first bytes come at once; at the time limit (2 s) the connection is closed without the
-    chunked body's last, empty chunk, so a client knows the answer is not whole; the server goes on."""
+    chunked body's last, empty chunk, so a client knows the answer is not whole; the server logs one
+    line (no traceback) and goes on."""
     parts = urllib.parse.urlsplit(endless)
     request = (
         f"GET {sparql_path(ENDLESS)} HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\nConnection: close\r\n\r\n"
@@ -244,6 +251,38 @@ def test_the_time_limit_cuts_a_started_answer_without_its_last_chunk(endless: st
         conn.close()
     status, _, body = sparql_get(endless, "SELECT (1 AS ?x) {}", "text/csv")
     assert status == 200 and body == b"x\r\n1\r\n"
+    log = endless_log.read_text()
+    cut = "WARNING:  kg: an answer was cut after its first bytes: the query ran longer than 2 s"
+    assert log.count(cut) >= 2 and "Traceback" not in log
+
+
+def test_a_client_that_stops_reading_holds_no_worker_past_the_time_limit(
+    endless: str, endless_log: Path
+) -> None:
+    """Three clients (the queue's size) read the head of a long answer and then nothing: at the time
+    limit their answers are cut and their slots freed, though the server is waiting to send to them."""
+    parts = urllib.parse.urlsplit(endless)
+    request = f"GET {sparql_path(ENDLESS)} HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n\r\n".encode()
+    logged = endless_log.read_text().count("was cut")
+    sockets = [socket.create_connection((parts.hostname, parts.port), timeout=30) for _ in range(3)]
+    try:
+        for s in sockets:
+            s.sendall(request)
+            assert status_of(s.recv(1000)) == 200
+        time.sleep(3)  # past the time limit, reading nothing
+        cuts = [line for line in endless_log.read_text().splitlines() if "was cut" in line][logged:]
+        after = [float(line.rsplit("(after ", 1)[1].split()[0]) for line in cuts]
+        assert len(after) == 3 and max(after) < 2.9, cuts
+        status, _, body = sparql_get(endless, "SELECT (1 AS ?x) {}", "text/csv")
+        assert status == 200 and body == b"x\r\n1\r\n"
+        for s in sockets:  # what was sent before the cut, then the end of the connection
+            received = b""
+            while chunk := s.recv(1 << 20):
+                received += chunk
+            assert not received.endswith(b"\r\n0\r\n\r\n")
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def test_past_the_time_limit_before_any_byte_http10_gets_503(endless: str) -> None:
