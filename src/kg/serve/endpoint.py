@@ -1,5 +1,6 @@
 """What the SPARQL endpoint, the web API and the linked-data pages answer, computed in a worker process
-(see kg.serve.workers). Every answer is an ``Answer``, so the HTTP layer only copies it.
+(see kg.serve.workers). Every answer is an ``Answer`` the HTTP layer only copies, or a long query
+answer, a :class:`Streamed` one, which the worker writes as the server sends it.
 
 SPARQL 1.1 Protocol (W3C Recommendation 2013-03-21), section 2.1: the RDF dataset comes from the
 ``default-graph-uri`` / ``named-graph-uri`` parameters if given (they override FROM and FROM NAMED,

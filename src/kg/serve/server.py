@@ -1,6 +1,7 @@
 """``kg serve``: a read-only SPARQL 1.1 Protocol endpoint, the stored queries as a web API, and
 linked-data pages. HTTP is handled by uvicorn (h11: keep-alive, Content-Length and chunked bodies, HEAD,
-header limits) running a Starlette app; the SPARQL work runs in kg.serve.workers.
+header limits) running a Starlette app; the SPARQL work runs in kg.serve.workers, and long answers are
+sent as they are written (kg.serve.relay).
 
 Routes: ``/`` home page with query editor · ``/sparql`` and ``/sparql/`` (GET, POST form or
 application/sparql-query; the service description without a query) · ``/api/queries`` and
