@@ -42,8 +42,9 @@ def wait_for(url: str, proc: subprocess.Popen, seconds: float = 90) -> None:
 
 
 @contextmanager
-def kg_serve(*options: str, log: Path | None = None) -> Iterator[str]:
-    """Run ``kg serve`` on a free loopback port with ``options``; yield its base URL; stop it after."""
+def kg_server(*options: str, log: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run ``kg serve`` on a free loopback port with ``options``; yield its base URL and process; stop
+    it after."""
     port = free_port()
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
@@ -52,12 +53,19 @@ def kg_serve(*options: str, log: Path | None = None) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(url + "/api/queries", proc)
-        yield url
+        yield url, proc
     finally:
         proc.kill()
         proc.wait()
         if log:
             out.close()
+
+
+@contextmanager
+def kg_serve(*options: str, log: Path | None = None) -> Iterator[str]:
+    """Run ``kg serve`` on a free loopback port with ``options``; yield its base URL; stop it after."""
+    with kg_server(*options, log=log) as (url, _):
+        yield url
 
 
 def fetch(
@@ -108,6 +116,26 @@ def raw(base: str, request: bytes, timeout: float = 10, limit: int = 1_000_000) 
             chunks.append(chunk)
             total += len(chunk)
     return b"".join(chunks)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def peak_rss(pid: int) -> int:
+    """The peak resident set (VmHWM) of a process, in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise ValueError(f"no VmHWM for process {pid}")
 
 
 def status_of(response: bytes) -> int:

@@ -3,7 +3,9 @@ come while the engine keeps the large stack and the single thread its answers ne
 
 The engine's answer object never leaves the thread that made it (Oxigraph's may not); only rows (plain
 RDF terms) cross, through a queue of at most :data:`DEPTH` chunks, so memory stays bounded however long
-the answer is. Closing the iterator early stops the producer at its next chunk.
+the answer is. Closing the iterator early stops the producer at its next chunk. Called on a big-stack
+thread already (:func:`kg.core.sparql_text.on_big_stack`; a server's query worker), it reads right
+there instead, the caller reading the items on that thread: no second thread and no hand-overs.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from kg.core.errors import QueryTimeout
-from kg.core.sparql_text import STACK_BYTES
+from kg.core.sparql_text import STACK_BYTES, big_stack
 
 T = TypeVar("T")
 H = TypeVar("H")
@@ -52,8 +54,12 @@ def produce(work: Callable[[], tuple[H, Iterator[T]]], window: Window) -> tuple[
 
     ``work`` returns something small that may cross threads (the header) and an iterator that is read
     on the same thread, through ``window``. An error in ``work`` or while reading is raised in the
-    caller's thread: at once if it comes before the header, else from the iterator.
+    caller's thread: at once if it comes before the header, else from the iterator. On a big-stack
+    thread, ``work`` runs right there and the iterator is read there too (it must not leave it).
     """
+    if big_stack():
+        header, items = work()
+        return header, window.apply(items)
     handover: queue.Queue = queue.Queue(maxsize=DEPTH)
     stop = threading.Event()
 

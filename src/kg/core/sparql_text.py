@@ -177,10 +177,15 @@ T = TypeVar("T")
 _big = threading.local()
 
 
+def big_stack() -> bool:
+    """Whether this thread is one that :func:`on_big_stack` started."""
+    return getattr(_big, "stack", False)
+
+
 def on_big_stack(work: Callable[[], T]) -> T:
     """Run ``work`` in a thread with a large stack: the query engine recurses once per nested element.
     On such a thread already (a query worker runs each request on one), ``work`` runs right there."""
-    if getattr(_big, "stack", False):
+    if big_stack():
         return work()
     result: list = []
 

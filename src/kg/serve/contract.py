@@ -1,4 +1,9 @@
-"""What the HTTP layer and the worker processes exchange: settings go in, answers come out."""
+"""What the HTTP layer and the worker processes exchange: settings go in, answers come out.
+
+A worker answers a request with one :class:`Answer`. A long answer is streamed instead: an Answer with
+``streamed=True`` and no body (its head), then the body as ``bytes`` messages, then :class:`End` or, when
+the answer could not be finished, :class:`Cut`. Nothing else comes from the worker until the next request.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,21 @@ class Answer:
     media_type: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    streamed: bool = False  # the head of a streamed answer: the body follows in chunks
+
+
+@dataclass
+class End:
+    """A streamed answer is complete; ``headers`` became known only at its end (X-KG-Truncated)."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Cut:
+    """A streamed answer stopped after its head: ``error`` is what a whole answer would have been."""
+
+    error: Answer
 
 
 @dataclass(frozen=True)

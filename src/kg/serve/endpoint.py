@@ -1,17 +1,29 @@
 """What the SPARQL endpoint, the web API and the linked-data pages answer, computed in a worker process
-(see kg.serve.workers). Every answer is an ``Answer``, so the HTTP layer only copies it.
+(see kg.serve.workers). Every answer is an ``Answer`` the HTTP layer only copies, or a long query
+answer, a :class:`Streamed` one, which the worker writes as the server sends it.
 
 SPARQL 1.1 Protocol (W3C Recommendation 2013-03-21), section 2.1: the RDF dataset comes from the
 ``default-graph-uri`` / ``named-graph-uri`` parameters if given (they override FROM and FROM NAMED,
 section 2.1.4), else from the query's FROM / FROM NAMED, else it is kg's default dataset: the ontology,
 data and inferred graphs as the default graph, every graph as a named graph. Relative IRIs resolve
 against the endpoint's IRI. Rows beyond ``max_rows`` are never computed: the limit goes into the query.
+
+Query answers are read as the engine produces them. One that ends within :data:`AHEAD` rows (or
+triples) is answered whole, with every header exact; a longer one is a :class:`Streamed` answer, written
+row by row while the server sends it (kg.serve.workers), so memory does not grow with its rows. Its
+head cannot say whether ``max_rows`` will cut it: it carries ``X-KG-Row-Limit`` instead of
+``X-KG-Truncated``. A page is read whole first (it is at most its page size), so its Link header is exact.
 """
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 
@@ -34,15 +46,32 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> A
     return Answer(status, JSON, json.dumps({"error": message}, ensure_ascii=False).encode(), headers or {})
 
 
+def failure(err: BaseException) -> Answer:
+    """The error answer for an exception raised while answering (MemoryError is the caller's)."""
+    if isinstance(err, ParameterError):
+        return error(400, str(err))
+    if isinstance(err, QueryError):
+        return error(404 if "unknown query" in str(err) else 400, str(err))
+    if isinstance(err, KgError):
+        return error(400, str(err))
+    return error(500, f"{type(err).__name__}: {err}")  # a bug: still an answer, never a dead worker
+
+
 def preload(handler: Handler) -> None:
-    """Answer one request of every kind and format, so that everything a worker needs is imported and
-    read before it is locked down (it can open no files after that)."""
+    """Answer one request of every kind and format, whole and streamed, so that everything a worker
+    needs is imported and read before it is locked down (it can open no files after that)."""
     queries.stored()
     base = "http://localhost/sparql"
+    for ahead in (AHEAD, 0):
+        handler.ahead = ahead
+        for media in [*conneg.RESULTS, *conneg.GRAPHS]:
+            for text in ("SELECT * WHERE { ?s ?p ?o } LIMIT 2", "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2"):
+                answer = handler.op_sparql(text, media, base)
+                if isinstance(answer, Streamed):
+                    answer.write(io.BytesIO())
+            handler.op_sparql("ASK {}", media, base)
+    handler.ahead = AHEAD
     for media in [*conneg.RESULTS, *conneg.GRAPHS]:
-        handler.op_sparql("SELECT * WHERE { ?s ?p ?o } LIMIT 2", media, base)
-        handler.op_sparql("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2", media, base)
-        handler.op_sparql("ASK {}", media, base)
         handler.op_description(base, media)
     for name in ("initiatives",):
         handler.op_stored(name, {}, None)
@@ -55,6 +84,50 @@ def preload(handler: Handler) -> None:
 
 
 PAGE_SIZE = 100  # rows per page of a stored query with no '#+ pagination' of its own
+AHEAD = 1000  # rows (or triples) read before the head is sent: a shorter answer is sent whole
+
+
+@dataclass
+class Streamed:
+    """A query answer sent as it is computed: ``head`` (an Answer without body) goes first, then
+    :meth:`write` writes the body; :meth:`trailers` are the headers known only at its end."""
+
+    head: Answer
+    result: Result  # the engine's streamed answer: ``truncated`` is known once it has been read
+    body: Result  # what is written: the rows (or triples) read ahead, then the rest of ``result``
+    fmt: str
+    ended: bool  # whether the answer ended within the rows read ahead (its head is then exact)
+    max_rows: int
+
+    def write(self, out: BinaryIO) -> None:
+        """Write the body to ``out`` as the rows come; the query is stopped if writing fails."""
+        try:
+            self.body.write(out, self.fmt)
+        finally:
+            self.close()
+
+    def trailers(self) -> dict[str, str]:
+        """X-KG-Truncated if the row limit cut the answer and its head could not say so."""
+        return {} if self.ended else truncation(self.result, self.max_rows)
+
+    def close(self) -> None:
+        """Stop the query (its producer thread) if it is still running."""
+        _close(self.result)
+
+
+def _close(result: Result) -> None:
+    for items in (result.rows, result.triples):
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+
+
+def truncation(result: Result, max_rows: int) -> dict[str, str]:
+    """The X-KG-Truncated header of an answer cut to ``max_rows``, if it was."""
+    if not result.truncated:
+        return {}
+    what = "triples" if result.form in ("CONSTRUCT", "DESCRIBE") else "rows"
+    return {"X-KG-Truncated": f"more than {max_rows} {what}; cut to {max_rows}"}
 
 
 def page_links(name: str, params: dict[str, str], page: int, more: bool) -> str:
@@ -72,6 +145,9 @@ def page_links(name: str, params: dict[str, str], page: int, more: bool) -> str:
 
 class Handler:
     """Answers requests against one loaded graph (with inference) and the extra named graphs."""
+
+    STREAMED = frozenset({"sparql", "stored"})  # the operations whose answers may be Streamed
+    ahead = AHEAD
 
     def __init__(self, graph: KnowledgeGraph, settings: Settings):
         self.graph, self.settings, self.max_rows = graph, settings, settings.max_rows
@@ -91,19 +167,14 @@ class Handler:
         preload(handler)
         return handler
 
-    def handle(self, op: str, args: dict) -> Answer:
+    def handle(self, op: str, args: dict) -> Answer | Streamed:
+        """The answer to one request (``op`` names a method ``op_<op>``); errors become error answers."""
         try:
             return getattr(self, f"op_{op}")(**args)
-        except ParameterError as err:
-            return error(400, str(err))
-        except QueryError as err:
-            return error(404 if "unknown query" in str(err) else 400, str(err))
-        except KgError as err:
-            return error(400, str(err))
         except MemoryError:
             raise
-        except Exception as err:  # a bug: still an answer, never a dead worker
-            return error(500, f"{type(err).__name__}: {err}")
+        except Exception as err:
+            return failure(err)
 
     # --- SPARQL -------------------------------------------------------------------------------
     def op_sparql(
@@ -113,7 +184,7 @@ class Handler:
         base: str,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
-    ) -> Answer:
+    ) -> Answer | Streamed:
         dataset = default_graphs or named_graphs  # the protocol's dataset replaces FROM / FROM NAMED
         result = self.graph.query(
             queries.sparql(query),  # plain SPARQL only: never a stored query's name or a file
@@ -122,27 +193,78 @@ class Handler:
             base=base,
             limit=self.max_rows,
             allow_service=self.settings.allow_service,
+            stream=True,
         )
-        return self.serialize(result, accept)
+        return self.answer(result, accept)
 
-    def serialize(self, result: Result, accept: str | None) -> Answer:
-        """A query answer in the negotiated format (the query was already cut to ``max_rows``)."""
-        headers = {}
-        if result.truncated:
-            what = "triples" if result.form in ("CONSTRUCT", "DESCRIBE") else "rows"
-            headers["X-KG-Truncated"] = f"more than {self.max_rows} {what}; cut to {self.max_rows}"
-        if result.form in ("SELECT", "ASK"):
+    def negotiate(self, form: str, accept: str | None) -> tuple[str, str] | Answer:
+        """The media type and kg format name for a ``form`` answer, or the 406 answer."""
+        if form in ("SELECT", "ASK"):
             offers = list(conneg.RESULTS)
             media = conneg.negotiate(accept, offers)
             if media is None:
                 return error(406, "acceptable result formats: " + ", ".join(offers))
-            return Answer(200, media, result.serialize(conneg.RESULTS[media]), headers)
+            return media, conneg.RESULTS[media]
         media = conneg.negotiate(accept, list(conneg.GRAPHS))
         if media is None:
-            return error(
-                406, f"acceptable RDF formats for {result.form} results: " + ", ".join(conneg.GRAPHS)
-            )
-        return Answer(200, media, rdf(result.triples, conneg.GRAPHS[media]), headers)
+            return error(406, f"acceptable RDF formats for {form} results: " + ", ".join(conneg.GRAPHS))
+        return media, conneg.GRAPHS[media]
+
+    def serialize(self, result: Result, accept: str | None) -> Answer:
+        """A whole query answer in the negotiated format (the query was already cut to ``max_rows``)."""
+        chosen = self.negotiate(result.form, accept)
+        if isinstance(chosen, Answer):
+            return chosen
+        media, fmt = chosen
+        headers = truncation(result, self.max_rows)
+        if result.form in ("SELECT", "ASK"):
+            return Answer(200, media, result.serialize(fmt), headers)
+        return Answer(200, media, rdf(result.triples, fmt), headers)
+
+    def answer(
+        self, result: Result, accept: str | None, *, page: tuple[str, dict, int, int] | None = None
+    ) -> Answer | Streamed:
+        """A streamed ``result`` whole if it ends within :attr:`ahead` rows, else as a Streamed answer.
+        A ``page`` (name, parameters, number, size) is read to its end first, for its Link header."""
+        chosen = self.negotiate(result.form, accept)
+        if isinstance(chosen, Answer) or result.form == "ASK":
+            _close(result)
+            return chosen if isinstance(chosen, Answer) else self.serialize(result, accept)
+        media, fmt = chosen
+        graph = result.form in ("CONSTRUCT", "DESCRIBE")
+        items: Iterator = iter(result.triples if graph else result.rows)
+        read = self.ahead if page is None else max(page[3], self.ahead)
+        try:
+            first = list(itertools.islice(items, read + 1))
+        except BaseException:
+            _close(result)
+            raise
+        ended = len(first) <= read  # then result.truncated is known
+        headers = {}
+        if page is not None:
+            name, params, number, _ = page
+            headers["Link"] = page_links(name, params, number, result.truncated)
+            result.truncated = False  # a page is whole: the Link header says what follows
+        if ended and len(first) <= self.ahead:
+            if graph:
+                result.triples = first
+            else:
+                result.rows = first
+            answer = self.serialize(result, media)
+            answer.headers.update(headers)
+            return answer
+        if ended:
+            headers.update(truncation(result, self.max_rows))
+        else:
+            headers["X-KG-Row-Limit"] = str(self.max_rows)
+        rest = itertools.chain(first, items)
+        body = Result(result.form, result.variables)
+        if graph:
+            body.triples = rest
+        else:
+            body.rows = rest
+        head = Answer(200, media, b"", headers, streamed=True)
+        return Streamed(head, result, body, fmt, ended, self.max_rows)
 
     def op_description(self, endpoint: str, accept: str | None) -> Answer:
         """The SPARQL 1.1 Service Description (W3C Recommendation 2013-03-21) of the endpoint."""
@@ -185,7 +307,7 @@ class Handler:
         lang: str = "nl",
         text: str | None = None,
         page: int | None = None,
-    ) -> Answer:
+    ) -> Answer | Streamed:
         """A stored query; with ``text`` (edited in the editor), that text under the query's name and its
         ``#+`` header: the ``?_name`` variables of the text are the parameters, validated and bound like
         the stored query's. The header is the stored file's, never the client's (no client YAML is read).
@@ -200,9 +322,14 @@ class Handler:
             stored = queries.parse("\n".join([*header, *body]), name)
         if page is None:
             result = self.graph.query(
-                stored, params, lang=lang, limit=self.max_rows, allow_service=self.settings.allow_service
+                stored,
+                params,
+                lang=lang,
+                limit=self.max_rows,
+                allow_service=self.settings.allow_service,
+                stream=True,
             )
-            return self.serialize(result, accept)
+            return self.answer(result, accept)
         size = min(stored.pagination or PAGE_SIZE, self.max_rows)
         result = self.graph.query(
             stored,
@@ -211,13 +338,9 @@ class Handler:
             offset=(page - 1) * size,
             limit=size,
             allow_service=self.settings.allow_service,
+            stream=True,
         )
-        more = result.truncated
-        result.truncated = False  # a page is whole: the Link header says what follows
-        answer = self.serialize(result, accept)
-        if answer.status == 200:
-            answer.headers["Link"] = page_links(name, params, page, more)
-        return answer
+        return self.answer(result, accept, page=(name, params, page, size))
 
     # --- pages ----------------------------------------------------------------------------------
     def op_home(self, lang: str = "nl") -> Answer:

@@ -1,6 +1,7 @@
 """``kg serve``: a read-only SPARQL 1.1 Protocol endpoint, the stored queries as a web API, and
 linked-data pages. HTTP is handled by uvicorn (h11: keep-alive, Content-Length and chunked bodies, HEAD,
-header limits) running a Starlette app; the SPARQL work runs in kg.serve.workers.
+header limits) running a Starlette app; the SPARQL work runs in kg.serve.workers, and long answers are
+sent as they are written (kg.serve.relay).
 
 Routes: ``/`` home page with query editor · ``/sparql`` and ``/sparql/`` (GET, POST form or
 application/sparql-query; the service description without a query) · ``/api/queries`` and
@@ -27,7 +28,8 @@ from kg.core.namespaces import BASE, PREFIXES
 from kg.core.version import __version__
 from kg.serve import conneg, pages
 from kg.serve.contract import Answer, Settings
-from kg.serve.workers import Busy, Pool
+from kg.serve.relay import CutLog, Relay
+from kg.serve.workers import Busy, Pool, Stream, StreamCut
 
 READ_ONLY = "this endpoint is read-only: SPARQL Update and Graph Store writes are refused"
 # The two hashes allow exactly the two <style> elements YASGUI's table column resizer inserts (its
@@ -237,11 +239,11 @@ class App:
         await self.app(scope, receive, send)
 
     # --- plumbing -----------------------------------------------------------------------------
-    def respond(self, request: Request, answer: Answer, *, data: bool = False) -> Response:
-        """The answer with security headers; CORS only on read-only data (``data``) and non-HTML."""
+    def headers(self, answer: Answer, *, data: bool = False) -> dict[str, str]:
+        """The answer's headers with security headers; CORS only on read-only data (``data``) and
+        non-HTML."""
         headers = {**answer.headers, "X-Content-Type-Options": "nosniff"}
-        html = answer.media_type.startswith("text/html")
-        if html:
+        if answer.media_type.startswith("text/html"):
             headers["Content-Security-Policy"] = CSP
             headers["X-Frame-Options"] = "DENY"
             headers["Referrer-Policy"] = "same-origin"
@@ -249,11 +251,18 @@ class App:
             headers["Access-Control-Allow-Origin"] = self.limits.cors_origin
             if self.limits.cors_origin != "*":
                 headers["Vary"] = ", ".join(filter(None, [headers.get("Vary"), "Origin"]))
+        return headers
+
+    def respond(
+        self, request: Request, answer: Answer, *, data: bool = False, length: int | None = None
+    ) -> Response:
+        """The answer with security headers (see :meth:`headers`); a HEAD request gets the length of
+        the body (``length``, or the body's) and no body."""
         body = b"" if request.method == "HEAD" else answer.body
-        response = Response(body, answer.status, headers, media_type=None)
+        response = Response(body, answer.status, self.headers(answer, data=data), media_type=None)
         response.headers["content-type"] = answer.media_type
         if request.method == "HEAD":
-            response.headers["content-length"] = str(len(answer.body))
+            response.headers["content-length"] = str(len(answer.body) if length is None else length)
         return response
 
     def fail(
@@ -272,12 +281,37 @@ class App:
             answer = await self.pool.call(op, args)
         except Busy as err:
             return self.fail(request, 503, str(err), {"Retry-After": "2"}, data=data)
+        if isinstance(answer, Stream):
+            return await self.relay(request, answer, data=data)
         if answer.status >= 400 and wants_html(request):
             message = (
                 json.loads(answer.body).get("error", "") if answer.media_type == "application/json" else ""
             )
             return self.fail(request, answer.status, message, answer.headers)
         return self.respond(request, answer, data=data)
+
+    async def relay(self, request: Request, stream: Stream, *, data: bool) -> Response:
+        """A streamed answer sent as it comes (kg.serve.relay). HEAD reads it to the end to give its
+        length (holding one chunk at a time); an HTTP/1.0 client gets it whole, since without chunked
+        coding a cut answer could not be told from a whole one."""
+        head = stream.head
+        if request.method != "HEAD" and request.scope.get("http_version") != "1.0":
+            headers = self.headers(head, data=data)
+            headers["content-type"] = head.media_type
+            return Relay(stream, headers)
+        parts: list[bytes] = []
+        length = 0
+        try:
+            async for chunk in stream.chunks():
+                length += len(chunk)
+                if request.method != "HEAD":
+                    parts.append(chunk)
+        except StreamCut as err:
+            return self.fail(request, err.answer.status, str(err), err.answer.headers, data=data)
+        finally:
+            stream.close()
+        answer = Answer(head.status, head.media_type, b"".join(parts), {**head.headers, **stream.trailers})
+        return self.respond(request, answer, data=data, length=length)
 
     def preflight(self, request: Request) -> Response:
         return self.respond(
@@ -499,6 +533,7 @@ def serve(
     files resolve against ``base``, or each file's own IRI. Data that does not conform to the shapes is
     refused (NotConforming, with the report) unless ``validate`` is False."""
     import asyncio
+    import logging
 
     import uvicorn
 
@@ -528,6 +563,7 @@ def serve(
         server_header=False,
         headers=[("server", f"kg/{__version__}")],
     )
+    logging.getLogger("uvicorn.error").addFilter(CutLog())
     server = uvicorn.Server(config)
     print(
         f"kg: serving http://{host}:{port}/ (SPARQL endpoint http://{host}:{port}/sparql); Ctrl-C stops",
