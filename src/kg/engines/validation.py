@@ -115,23 +115,26 @@ def validate_with(
     select: Callable[[str], tuple[list[str], list[tuple]]],
     shapes: Sequence[str | Path] | None = None,
     base: str | None = None,
+    portable: bool = True,
 ) -> ValidationReport:
     """Validate with the shapes compiled to SPARQL, each SELECT run by ``select`` (on a remote
-    store's asserted graphs, say). There is no pyshacl fallback here, the data being elsewhere:
-    shapes the compiler declines raise InputError naming each with the reason."""
+    store's asserted graphs, say), in the portable dialect (:mod:`kg.engines.shacl_portable`) unless
+    ``portable`` is false (an Oxigraph server). There is no pyshacl fallback here, the data being
+    elsewhere: shapes the compiler declines raise InputError naming each with the reason."""
     from kg.engines.oxigraph.shacl import Unsupported, compile_shapes, run
 
     shapes_store, shapes_exact = _shapes_store(shapes, base)
     check_shapes(shapes_store, _where(shapes))
-    compiled = compile_shapes(shapes_store, _SHAPES)
+    compiled = compile_shapes(shapes_store, _SHAPES, portable_dialect=portable)
     if shapes_exact:
         reason = f"literal {shapes_exact.example()} is not kept as written by Oxigraph"
         compiled.declined = {s: reason for s in [*compiled.compiled, *compiled.declined]}
     if not compiled.declined:
         try:
-            results = list(run(compiled.checks, select))
+            results = list(run(compiled.checks, select, portable))
         except Unsupported as err:
-            compiled.declined = {"(a SPARQL-based constraint)": str(err)}
+            message = f"{_where(shapes)}: cannot validate on the store (validate locally instead): {err}"
+            raise InputError(message) from None
         else:
             describe = _describer([(shapes_store, [_SHAPES])])
             report = _compiled_report(results, describe)

@@ -21,6 +21,10 @@ walk over every focus node in Python. The semantics follow W3C SHACL (2017):
   (an ASK validator once per value node) with the pre-bound variables substituted as SHACL's appendix
   on pre-binding defines it (:func:`kg.engines.shacl_sparql_rules.prebind`).
 
+The same shapes compile, for stores other than Oxigraph (``kg validate --endpoint``), to a portable
+dialect (``portable_dialect``): SPARQL that Virtuoso 7.2 answers as Oxigraph does, or a refusal
+naming the construct (:mod:`kg.engines.shacl_portable` says what differs and why).
+
 Anything else raises :class:`Unsupported`: recursive shapes, ``$shapesGraph``, a component used inside
 a condition, SPARQL that cannot be pre-bound as text, literals Oxigraph does not keep as written, ... kg then
 validates with pyshacl, the reference implementation, and the report names the shapes that were
@@ -30,6 +34,7 @@ expected one (tests/test_w3c_shacl.py).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import re
@@ -40,6 +45,8 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kg.core.namespaces import OWL, RDF, RDF_TYPE, RDFS, SH, XSD
+from kg.core.sparql_text import tokens, unbalanced
+from kg.engines import shacl_portable as portable
 from kg.engines.shacl_sparql_rules import (
     ask_as_select,
     joinable,
@@ -105,6 +112,9 @@ class Check:
     # "select": ``query`` runs once per focus node of ``focus`` with $this pre-bound; "ask": once per
     # (?this, ?value) row of ``focus`` with $this and $value pre-bound, a result where it is false
     per_node: str | None = None
+    # the portable dialect compiles a shape once per target: the parts of one check share ``group``
+    # and their results are merged as the one query with a UNION of the targets would give them
+    group: tuple[int, int] | None = None
 
 
 @dataclass
@@ -170,14 +180,19 @@ def _instance(var: str, cls: object) -> str:
     return f"{var} <{RDF_TYPE}>/{_SUBCLASS}* {cls} ."
 
 
-def _with_classes(query: str, subclasses: dict[str, list[str]]) -> str:
+def _with_classes(query: str, subclasses: dict[str, list[str]], portable_dialect: bool = False) -> str:
     """``query`` with each ``?x rdf:type/rdfs:subClassOf* C`` written as ``?x rdf:type ?k`` over a
     VALUES list of C and its subclasses in the data graph: the same instances, found by index lookups
-    instead of a path walk per node (3x faster validation at 100,000 initiatives)."""
+    instead of a path walk per node (3x faster validation at 100,000 initiatives). Where a subclass
+    is a blank node, the portable dialect writes the zero-length step as a UNION branch of its own
+    (Virtuoso 7.2 misses it in the path)."""
     count = itertools.count()
 
     def swap(match: re.Match) -> str:
         classes = subclasses.get(match.group(2))
+        if not classes and portable_dialect:
+            x, cls = match.group(1), match.group(2)
+            return f"{{ {x} <{RDF_TYPE}> {cls} . }} UNION {{ {x} <{RDF_TYPE}>/{_SUBCLASS}+ {cls} . }}"
         if not classes:
             return match.group(0)
         k = f"?_class{next(count)}"
@@ -213,9 +228,10 @@ class _Violation:
 class _Compiler:
     """Shapes to SPARQL patterns; one instance per shapes graph."""
 
-    def __init__(self, shapes: _Shapes):
+    def __init__(self, shapes: _Shapes, portable: bool = False):
         self.shapes = shapes
         self.few = False  # the focus nodes are a short VALUES list: no MINUS, which reads all instances
+        self.portable = portable  # write SPARQL that other stores answer as Oxigraph does (module doc)
         self.counter = itertools.count()
         self.stack: list[object] = []
         self.components: dict[object, list[tuple[str, str, bool]]] = {}
@@ -258,6 +274,8 @@ class _Compiler:
         if name == "inversePath":
             return f"^({self.path(obj)})"
         if name in _PATHS:
+            if self.portable:  # e.g. OPTIONAL { ?x (p)+ ?y } drops the rows without a match
+                raise Unsupported(f"sh:{name} on a store (Virtuoso 7.2 answers transitive paths wrongly)")
             return f"({self.path(obj)}){_PATHS[name]}"
         raise Unsupported(f"path {pred}")
 
@@ -279,7 +297,14 @@ class _Compiler:
             if not isinstance(shape, ox.NamedNode):
                 raise Unsupported("implicit class target on a blank node")
             found.append(_instance(var, shape))
-        found += [f"VALUES {var} {{ {_const(n)} }}" for n in self.shapes.objects(shape, f"{SH}targetNode")]
+        nodes = [_const(n) for n in self.shapes.objects(shape, f"{SH}targetNode")]
+        if self.portable and nodes:  # one VALUES block: Virtuoso 7.2 mis-joins VALUES inside a UNION
+            if any(n.startswith('"') for n in nodes):
+                why = "Virtuoso 7.2 misreads literals in VALUES"
+                raise Unsupported(f"a literal sh:targetNode on a store ({why})")
+            found.append(f"VALUES {var} {{ {' '.join(nodes)} }}")
+        else:
+            found += [f"VALUES {var} {{ {n} }}" for n in nodes]
         found += [f"{var} {_const(p)} [] ." for p in self.shapes.objects(shape, f"{SH}targetSubjectsOf")]
         found += [f"[] {_const(p)} {var} ." for p in self.shapes.objects(shape, f"{SH}targetObjectsOf")]
         return found
@@ -297,10 +322,33 @@ class _Compiler:
             raise Unsupported(f"recursive shape {shape}")
         self.stack.append(shape)
         try:
-            parts = [f"NOT EXISTS {{ {v.pattern} }}" for v in self.violations(shape, focus, nested=True)]
+            parts = [self.absent(v.pattern) for v in self.violations(shape, focus, nested=True)]
         finally:
             self.stack.pop()
         return "(" + " && ".join(parts) + ")" if parts else "true"
+
+    def same(self, var: str, term: object) -> str:
+        """``sameTerm(var, term)`` for a constant ``term``."""
+        constant = _const(term)
+        return portable.same_term(var, term) if self.portable else f"sameTerm({var}, {constant})"
+
+    def absent(self, pattern: str) -> str:
+        """A SPARQL expression: ``pattern`` has no solution. In the portable dialect a pattern that
+        is only a filter is not put in a NOT EXISTS (Virtuoso 7.2 answers that wrongly): ``NOT EXISTS
+        { FILTER NOT EXISTS { P } }`` is ``EXISTS { P }``, and ``NOT EXISTS { FILTER (E) }`` is
+        ``!(E)``, the conditions of that dialect never being an error (Virtuoso's COALESCE of a
+        boolean is always false)."""
+        if self.portable:
+            inner = re.fullmatch(r"FILTER NOT EXISTS \{ (.*) \}", pattern.strip(), re.S)
+            if inner and unbalanced(tokens(inner.group(1))) is None:
+                return f"EXISTS {{ {inner.group(1)} }}"
+            inner = re.fullmatch(r"FILTER \((.*)\)", pattern.strip(), re.S)
+            if inner and unbalanced(tokens(inner.group(1))) is None:
+                negated = inner.group(1).removeprefix("!")
+                if negated != inner.group(1) and _primary(negated):
+                    return negated  # not !(!X): Virtuoso 7.2 gets X && !(!(!Y)) wrong
+                return f"!({inner.group(1)})"
+        return f"NOT EXISTS {{ {pattern} }}"
 
     def violations(self, shape: object, focus: str, *, nested: bool) -> list[_Violation]:
         """Every violation pattern of ``shape`` for the node bound to ``focus``; with ``nested``,
@@ -351,7 +399,10 @@ class _Compiler:
             ):
                 raise Unsupported(f"sh:{name} on a node shape")
             for obj in objs:
-                if name == "class":
+                if name == "class" and self.portable:
+                    test = f"FILTER NOT EXISTS {{ {_instance(value, _const(obj))} }}"
+                    found.append(_Violation("Class", f"{values} {test}", value))
+                elif name == "class":
                     # MINUS at the top level: Oxigraph plans it as one anti-join (NOT EXISTS over a
                     # VALUES list of classes went quadratic once the inferred graph was in the store)
                     v, bind = value, values
@@ -361,7 +412,7 @@ class _Compiler:
                     test = "FILTER NOT EXISTS" if nested or self.few else "MINUS"
                     found.append(_Violation("Class", f"{bind} {test} {{ {_instance(v, _const(obj))} }}", v))
                 elif name == "datatype":
-                    each("Datatype", _datatype_ok(value, obj))
+                    each("Datatype", _datatype_ok(value, obj, self.portable))
                 elif name == "nodeKind":
                     kind = obj.value.removeprefix(SH) if isinstance(obj, ox.NamedNode) else ""
                     if kind not in _NODE_KINDS:
@@ -370,7 +421,11 @@ class _Compiler:
                 elif name in _BOUNDS:
                     if not isinstance(obj, ox.Literal):
                         raise Unsupported(f"sh:{name} {obj}")
-                    each(name[0].upper() + name[1:], f"COALESCE({value} {_BOUNDS[name]} {obj}, false)")
+                    if self.portable:
+                        test = portable.bound_ok(value, _BOUNDS[name], obj)
+                    else:
+                        test = f"COALESCE({value} {_BOUNDS[name]} {obj}, false)"
+                    each(name[0].upper() + name[1:], test)
                 elif name in ("minLength", "maxLength"):
                     limit = _integer(obj)
                     op = ">=" if name == "minLength" else "<="
@@ -379,6 +434,9 @@ class _Compiler:
                     )
                 elif name == "pattern":
                     flags = sh.one(shape, f"{SH}flags")
+                    if self.portable:
+                        each("Pattern", portable.pattern_ok(value, obj.value, flags and flags.value))
+                        continue
                     extra = f", {_string(flags.value)}" if flags is not None else ""
                     each("Pattern", f"!isBlank({value}) && REGEX(STR({value}), {_string(obj.value)}{extra})")
                 elif name == "languageIn":
@@ -387,12 +445,12 @@ class _Compiler:
                     )
                     each("LanguageIn", f"isLiteral({value}) && ({tags or 'false'})")
                 elif name == "in":
-                    members = " || ".join(f"sameTerm({value}, {_const(t)})" for t in sh.items(obj))
+                    members = " || ".join(self.same(value, t) for t in sh.items(obj))
                     each("In", members or "false")
                 elif name == "hasValue":
                     c = _const(obj)
                     if path_term is None:
-                        found.append(_Violation("HasValue", f"FILTER (!sameTerm({focus}, {c}))", None))
+                        found.append(_Violation("HasValue", f"FILTER (!{self.same(focus, obj)})", None))
                     else:
                         p = self.path(path_term)
                         found.append(_Violation("HasValue", f"FILTER NOT EXISTS {{ {focus} {p} {c} }}", None))
@@ -406,6 +464,12 @@ class _Compiler:
                         each("And", " && ".join(members) or "true")
                     elif name == "or":
                         each("Or", " || ".join(members) or "false")
+                    elif self.portable:  # Virtuoso 7.2 has no IF(); the members never fail
+                        one = [
+                            "(" + " && ".join(m if i == j else f"!{m}" for j, m in enumerate(members)) + ")"
+                            for i in range(len(members))
+                        ]
+                        each("Xone", " || ".join(one) or "false")
                     else:
                         count = " + ".join(f"IF({m}, 1, 0)" for m in members) or "0"
                         each("Xone", f"({count}) = 1")
@@ -415,6 +479,9 @@ class _Compiler:
                     elif not (isinstance(obj, ox.Literal) and obj.datatype.value == f"{XSD}boolean"):
                         raise Unsupported(f"sh:closed {obj}")
                 elif name in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
+                    if self.portable and name.startswith("less"):
+                        why = "mixed-type comparisons abort queries there"
+                        raise Unsupported(f"sh:{name} on a store ({why})")
                     p = None if path_term is None else self.path(path_term)
                     found.extend(self.pair(name, obj, focus, value, p))
                 elif name in ("minCount", "maxCount"):
@@ -555,6 +622,7 @@ class _Compiler:
             if select is None:
                 raise Unsupported(f"SPARQL constraint of {shape} without sh:select")
             text, joined = self.prebound(shape, select.value, {})
+            self.runs_alike(text)
             yield Check(
                 shape,
                 sh.one(shape, f"{SH}path"),
@@ -566,6 +634,17 @@ class _Compiler:
                 constraint,
                 None if joined else "select",
             )
+
+    def runs_alike(self, text: str) -> None:
+        """In the portable dialect, refuse SPARQL written for the store that Virtuoso 7.2 is known to
+        answer otherwise: a group that starts with FILTER (``{ FILTER (...) } UNION { ... }``)."""
+        if not self.portable:
+            return
+        for a, b in itertools.pairwise(tokens(text)):
+            if a.text == "{" and b.text.upper() == "FILTER":
+                raise Unsupported(
+                    "a SPARQL group that starts with FILTER on a store (Virtuoso 7.2 answers it wrongly)"
+                )
 
     def prebound(self, shape: object, text: str, bindings: dict[str, str]) -> tuple[str, bool]:
         """``text`` with $PATH, $currentShape and ``bindings`` substituted (SHACL 5.3.1, 6.2), and
@@ -625,6 +704,7 @@ class _Compiler:
             if not isinstance(text, ox.Literal):
                 raise Unsupported(f"constraint component {component} without a {key.upper()} validator")
             query, joined = self.prebound(shape, text.value, bindings)
+            self.runs_alike(query)
             # Where pyshacl, the reference, reads a validator otherwise than SHACL 6.3, kg leaves it to
             # pyshacl: it pre-binds $value to each value node in SELECT validators too, and gives no
             # sh:value for an ASK validator on a property shape.
@@ -717,6 +797,16 @@ class _Compiler:
         return out
 
 
+def _primary(text: str) -> bool:
+    """Whether ``text`` is one bracketed expression or function call (``(...)``, ``f(...)``)."""
+    toks = tokens(text)
+    start = 1 if len(toks) > 1 and toks[0].kind == "word" else 0
+    if len(toks) < start + 2 or toks[start].text != "(" or toks[-1].text != ")":
+        return False
+    depth = toks[start].depth
+    return unbalanced(toks) is None and all(t.depth > depth for t in toks[start + 1 : -1])
+
+
 def _const(term: object) -> str:
     """A term as a SPARQL constant (a blank node in a query would be a variable)."""
     if isinstance(term, ox.BlankNode) or not isinstance(term, ox.NamedNode | ox.Literal):
@@ -735,7 +825,7 @@ def _integer(term: object) -> int:
     return int(term.value)
 
 
-def _datatype_ok(value: str, datatype: object) -> str:
+def _datatype_ok(value: str, datatype: object, portable_dialect: bool = False) -> str:
     if not isinstance(datatype, ox.NamedNode):
         raise Unsupported(f"sh:datatype {datatype}")
     if (
@@ -748,6 +838,8 @@ def _datatype_ok(value: str, datatype: object) -> str:
         )
     ):
         raise Unsupported(f"sh:datatype {datatype}: Oxigraph keeps no literal of that type as written")
+    if portable_dialect:
+        return portable.datatype_ok(value, datatype.value, datatype.value in _CASTABLE)
     ok = f"isLiteral({value}) && datatype({value}) = {datatype}"
     if datatype.value in _CASTABLE:
         ok += f" && COALESCE(isLiteral({datatype}({value})), false)"
@@ -804,17 +896,24 @@ def top_level_shapes(store: ox.Store, graph: ox.NamedNode) -> list:
 
 
 def compile_shapes(
-    store: ox.Store, graph: ox.NamedNode, only: Callable[[object], str | None] | None = None
+    store: ox.Store,
+    graph: ox.NamedNode,
+    only: Callable[[object], str | None] | None = None,
+    portable_dialect: bool = False,
 ) -> Compiled:
     """Every constraint of the shapes in ``graph`` as a query, per top-level shape; a shape that
     cannot be compiled exactly is listed in ``declined`` with the reason.
 
     ``only(shape)``, if given, may return SPARQL terms (IRIs, literals): the checks of that top-level
-    shape then look at those of its focus nodes only (a VALUES block before its targets)."""
+    shape then look at those of its focus nodes only (a VALUES block before its targets).
+    ``portable_dialect``: SPARQL that other stores answer as Oxigraph does
+    (:mod:`kg.engines.shacl_portable`), each target of a shape in checks of its own (Virtuoso 7.2
+    answers a UNION of targets wrongly)."""
     shapes = _Shapes(store, graph)
     out = Compiled()
+    groups = itertools.count()
     for shape in top_level_shapes(store, graph):
-        compiler = _Compiler(shapes)
+        compiler = _Compiler(shapes, portable_dialect)
         nodes = None if only is None else only(shape)
         compiler.few = nodes is not None
         try:
@@ -828,8 +927,28 @@ def compile_shapes(
                 found = " UNION ".join(f"{{ {t} }}" for t in targets) if len(targets) > 1 else targets[0]
                 return found if nodes is None else f"VALUES {var} {{ {nodes} }} {found}"
 
-            checks = compiler.checks(shape, focus, ox.NamedNode(f"{SH}Violation"), {})
-        except Unsupported as err:
+            if not portable_dialect:
+                checks = compiler.checks(shape, focus, ox.NamedNode(f"{SH}Violation"), {})
+            else:
+                parts = [
+                    compiler.checks(
+                        shape,
+                        lambda var, i=i, shape=shape, compiler=compiler, nodes=nodes: (
+                            (f"VALUES {var} {{ {nodes} }} " if nodes is not None else "")
+                            + compiler.targets(shape, var)[i]
+                        ),
+                        ox.NamedNode(f"{SH}Violation"),
+                        {},
+                    )
+                    for i in range(len(compiler.targets(shape, "?this")))
+                ]
+                number = next(groups)
+                checks = [
+                    dataclasses.replace(check, group=(number, j))
+                    for part in parts
+                    for j, check in enumerate(part)
+                ]
+        except (Unsupported, portable.Unportable) as err:
             out.declined[_name(shape)] = str(err)
             continue
         out.compiled.append(_name(shape))
@@ -851,24 +970,39 @@ def store_select(store: ox.Store, graphs: Sequence[ox.NamedNode]) -> Select:
     return select
 
 
-def run(checks: Sequence[Check], select: Select) -> Iterator[tuple]:
+def run(checks: Sequence[Check], select: Select, portable_dialect: bool = False) -> Iterator[tuple]:
     """(check, focus, path, value) for every result of ``checks``, each SELECT run by ``select``
     (the union of the data graphs in a local store, or a remote store's dataset).
 
     Checks run on a thread per core: Oxigraph evaluates queries without holding Python's GIL, so
-    two cores validate in about half the time. Results come in the order of ``checks``.
+    two cores validate in about half the time. Results come in the order of ``checks``. Checks
+    compiled in the portable dialect get the ill-typed lexical forms of their datatypes filled in
+    (:func:`kg.engines.shacl_portable.ill_typed`), and the parts of one check (one per target) give
+    each result once.
     """
     from kg.core.progress import current
 
     bar = current()
     if bar is not None:
         bar.total, bar.done = len(checks), 0
-    subclasses = _subclasses([q for c in checks for q in (c.query, c.focus or "")], select)
+    texts = [q for c in checks for q in (c.query, c.focus or "")]
+    subclasses = _subclasses(texts, select)
+    bad: dict[str, list[str]] = {}
+    if portable_dialect:
+        try:
+            bad = portable.ill_typed({d for q in texts for d in portable.markers(q)}, select)
+        except portable.Unportable as err:
+            raise Unsupported(str(err)) from None
+
+    def prepare(query: str) -> str:
+        query = _with_classes(query, subclasses, portable_dialect)
+        return portable.fill(query, bad) if portable_dialect else query
+
     focus_nodes: dict[str, set] = {}
 
     def focus(query: str) -> set:
         if query not in focus_nodes:
-            names, rows = select(_with_classes(query, subclasses))
+            names, rows = select(prepare(query))
             at = names.index("this")
             focus_nodes[query] = {row[at] for row in rows}
         return focus_nodes[query]
@@ -876,9 +1010,9 @@ def run(checks: Sequence[Check], select: Select) -> Iterator[tuple]:
     def one(check: Check) -> list[tuple]:
         try:
             if check.per_node is not None:
-                names, table = ["this"], per_node(check, select, _with_classes(check.focus, subclasses))
+                names, table = ["this"], per_node(check, select, prepare(check.focus))
             else:
-                names, solutions = select(_with_classes(check.query, subclasses))
+                names, solutions = select(prepare(check.query))
                 table = [dict(zip(names, sol, strict=True)) for sol in solutions]
         except Unsupported as err:
             raise Unsupported(f"{check.shape}: {err}") from None
@@ -896,14 +1030,20 @@ def run(checks: Sequence[Check], select: Select) -> Iterator[tuple]:
             value = row.get("value")
             if value is None and (check.constraint is not None or check.per_node == "select"):
                 value = row["this"]  # SHACL 5.3.2: without ?value, the focus node
-            rows.append((check, row["this"], row.get("path") or check.path, value))
+            rows.append((key, (check, row["this"], row.get("path") or check.path, value)))
         if bar is not None:
             bar.advance()
         return rows
 
+    merged: set[tuple] = set()
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        for rows in pool.map(one, checks):
-            yield from rows
+        for check, rows in zip(checks, pool.map(one, checks), strict=True):
+            for key, result in rows:
+                if check.group is not None:
+                    if (check.group, key) in merged:
+                        continue
+                    merged.add((check.group, key))
+                yield result
 
 
 def _term(node: object) -> str:
