@@ -403,3 +403,75 @@ def test_kg_prefixes_are_declared_for_a_store_where_the_query_uses_them() -> Non
     assert text.startswith("PREFIX mi: <https://w3id.org/initiatieven/def/>\nSELECT")
     declared = "PREFIX mi: <urn:x:mine/>\nSELECT * WHERE { ?s mi:name ?o }"
     assert _with_prefixes(declared) == declared
+
+
+# --- literals as written after kg push ------------------------------------------------------------
+
+_LITERALS = """@prefix ex: <urn:x-test:> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:a ex:duration "P10Y"^^xsd:duration ; ex:flag "true"^^xsd:boolean ; ex:n "01"^^xsd:integer ;
+  ex:small "1"^^xsd:int ; ex:size "1.50"^^xsd:decimal ; ex:bad "abc"^^xsd:integer ;
+  ex:when "2020-01-01T00:00:00.50Z"^^xsd:dateTime ; ex:year "2020"^^xsd:gYear ; ex:name "kaas" , "kaas"@nl .
+ex:b ex:n "7"^^xsd:integer ; ex:size "2.5"^^xsd:decimal ; ex:flag "false"^^xsd:boolean .
+"""
+
+
+def _read_back(client: Client, graph: str, triples: list) -> dict[str, int]:
+    """The oracle: every triple read back from the store, literal by literal; per datatype, how many
+    pushed literals the store does not hold as written (by subject and predicate)."""
+    rows = client.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").rows
+    there = {(s, p, o) for s, p, o in rows}
+    missing: dict[str, int] = {}
+    for t in triples:
+        if (t.subject, t.predicate, t.object) not in there:
+            missing[t.object.datatype.value] = missing.get(t.object.datatype.value, 0) + 1
+    return missing
+
+
+def test_push_reports_the_literals_the_store_rewrites(store, tmp_path) -> None:
+    from kg.stores import literals
+
+    data = tmp_path / "literals.ttl"
+    data.write_text(_LITERALS)
+    graph = kg.load([data])
+    names = remote.Graphs("urn:x-test:literals/")
+    remote.push(graph, Client(store.store, Access(store.user, store.password)), store.store, names)
+    reader = Client(store.query, Access(timeout=60))
+    changed = literals.check(remote.pushed(graph, names), reader)
+    found = {c.datatype: c.count for c in changed}
+    assert found == _read_back(reader, names.data, remote.pushed(graph, names)[1][1])
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    if store.name == "virtuoso":
+        assert found[xsd + "duration"] == 1 and found[xsd + "boolean"] == 2 and found[xsd + "integer"] == 2
+        line = next(c.line() for c in changed if c.datatype == xsd + "duration")
+        assert line == (
+            '1 xsd:duration literal came back from the store in another form (e.g. "P10Y"^^xsd:duration as '
+            '"120"^^xsd:duration)'
+        )
+    else:
+        assert found[xsd + "int"] == 1 and found[xsd + "integer"] == 1 and xsd + "duration" not in found
+        line = next(c.line() for c in changed if c.datatype == xsd + "int")
+        assert line.endswith('(e.g. "1"^^xsd:int as "1"^^xsd:integer)')
+
+
+def test_push_strict_exits_1_when_a_literal_is_rewritten(store, tmp_path, capsys, monkeypatch) -> None:
+    data = tmp_path / "literals.ttl"
+    data.write_text(_LITERALS)
+    args = ["push", "--data", str(data), "--endpoint", store.store, "--graph-base", "urn:x-test:cli/"]
+    if store.user:
+        monkeypatch.setenv("KG_PASSWORD", store.password)
+        args += ["--user", store.user]
+    assert main([*args, "--strict"]) == 2  # nothing to read the literals back from
+    assert "--strict needs --query-endpoint" in capsys.readouterr().err
+    assert main(args) == 0
+    assert "literals not read back (give --query-endpoint" in capsys.readouterr().err
+    checked = [*args, "--query-endpoint", store.query]
+    assert main(checked) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("kg: warning:")]
+    assert len(warnings) == (5 if store.name == "virtuoso" else 4), warnings  # one per datatype
+    assert main([*checked, "--strict"]) == 1
+    assert "not kept as written by the store (--strict)" in capsys.readouterr().err
+    clean = tmp_path / "clean.ttl"
+    clean.write_text('<urn:x-test:c> <urn:x-test:n> "7"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+    strict_clean = ["push", "--data", str(clean), *checked[3:], "--strict"]
+    assert main(strict_clean) == 0
+    assert "gives back every typed literal as written" in capsys.readouterr().err

@@ -56,8 +56,10 @@ EXAMPLES = {
     "  kg release --out site/release --base-url https://example.org/kg/ --force",
     "serve": "examples:\n  kg serve                         # http://127.0.0.1:8000/ ; SPARQL at /sparql\n"
     "  kg serve --port 9000 --timeout 5 --max-rows 1000",
-    "push": "examples:\n  kg push --endpoint http://127.0.0.1:7878/store          # Oxigraph server\n"
-    "  KG_PASSWORD=... kg push --endpoint http://127.0.0.1:8890/sparql-graph-crud-auth --user kg  # Virtuoso",
+    "push": "examples:\n"
+    "  kg push --endpoint http://127.0.0.1:7878/store --query-endpoint http://127.0.0.1:7878/query\n"
+    "  KG_PASSWORD=... kg push --endpoint http://127.0.0.1:8890/sparql-graph-crud-auth --user kg \\\n"
+    "      --query-endpoint http://127.0.0.1:8890/sparql --strict   # Virtuoso; exit 1: a literal rewritten",
     "infer": "examples:\n  kg infer -o inferred.nt\n"
     "  kg infer --endpoint http://127.0.0.1:7878/query --update-endpoint http://127.0.0.1:7878/update",
     "cache": "examples:\n  kg cache          # where the cache folder is\n  kg cache clear    # empty it",
@@ -443,6 +445,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--endpoint", metavar="URL", required=True, help="the store's Graph Store endpoint")
     p.add_argument("--no-inferred", action="store_true", help="push asserted triples only")
+    p.add_argument(
+        "--query-endpoint",
+        metavar="URL",
+        help="the store's SPARQL query endpoint: afterwards, check that it gives back every typed literal "
+        "as written (one warning line per datatype it rewrote)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 if the store gives back a literal in another form (needs --query-endpoint)",
+    )
 
     p = verb("cache", "show where the cache folder is, or empty it (kg cache clear)")
     p.add_argument(
@@ -873,18 +886,35 @@ def _release(args: argparse.Namespace) -> int:
 
 def _push(args: argparse.Namespace) -> int:
     from kg.graph import KnowledgeGraph
-    from kg.stores.remote import push
+    from kg.stores import literals
+    from kg.stores.remote import RemoteError, push, pushed
 
+    if args.strict and not args.query_endpoint:
+        raise UsageError("--strict needs --query-endpoint (the URL to read the literals back from)")
     client = _client(args, args.endpoint)
-    counts = push(
-        KnowledgeGraph.load(args.data, base=getattr(args, "base", None)),
-        client,
-        args.endpoint,
-        _graphs(args),
-        inferred=not args.no_inferred,
-    )
+    reader = _client(args, args.query_endpoint) if args.query_endpoint else None
+    graph = KnowledgeGraph.load(args.data, base=getattr(args, "base", None))
+    counts = push(graph, client, args.endpoint, _graphs(args), inferred=not args.no_inferred)
     graphs = ", ".join(f"{n} to {iri}" for iri, n in counts.items())
     print(f"kg: pushed {sum(counts.values())} triples to {args.endpoint}: {graphs}", file=sys.stderr)
+    if reader is None:
+        print("kg: literals not read back (give --query-endpoint to check them)", file=sys.stderr)
+        return EXIT_OK
+    try:
+        changed = literals.check(pushed(graph, _graphs(args), inferred=not args.no_inferred), reader)
+    except RemoteError as err:
+        if args.strict:
+            raise
+        print(f"kg: warning: literals not read back: {err}", file=sys.stderr)
+        return EXIT_OK
+    for change in changed:
+        print(f"kg: warning: {change.line()}", file=sys.stderr)
+    if not changed:
+        print("kg: the store gives back every typed literal as written", file=sys.stderr)
+    elif args.strict:
+        total = sum(c.count for c in changed)
+        print(f"kg: {total} literal(s) not kept as written by the store (--strict)", file=sys.stderr)
+        return EXIT_NONCONFORMING
     return EXIT_OK
 
 

@@ -35,7 +35,7 @@ from kg.core.sparql_text import check, declared_prefixes, has_dataset, prefixes_
 from kg.graph import KnowledgeGraph, resolve
 from kg.stores.client import Client, RemoteError, check_url
 
-__all__ = ["Graphs", "RemoteError", "infer", "push", "query", "validate"]
+__all__ = ["Graphs", "RemoteError", "infer", "push", "pushed", "query", "validate"]
 CHUNK = 100_000  # triples per Graph Store request
 
 
@@ -70,6 +70,19 @@ def _ntriples(triples: Sequence[ox.Triple]) -> bytes:
     return "".join(f"{t} .\n" for t in triples).encode("utf-8")
 
 
+def pushed(
+    graph: KnowledgeGraph, names: Graphs = Graphs(), *, inferred: bool = True
+) -> list[tuple[str, list[ox.Triple]]]:
+    """The graphs :func:`push` writes: (graph IRI on the store, its triples, literals as written)."""
+    sources = [
+        (names.ontology, graph.triples(graph.graphs()[0])),
+        (names.data, graph.triples(graph.graphs()[1])),
+    ]
+    if inferred:
+        sources.append((names.inferred, graph.triples(graph.graphs(inferred=True)[2])))
+    return sources
+
+
 def push(
     graph: KnowledgeGraph, client: Client, store: str, names: Graphs = Graphs(), *, inferred: bool = True
 ) -> dict[str, int]:
@@ -77,16 +90,11 @@ def push(
 
     Each graph is sent in chunks: PUT replaces it with the first, POST adds the rest. A failure
     part-way leaves that graph incomplete, and the error says so. Without ``inferred`` the store's
-    inferred graph is deleted, so that no stale conclusions remain."""
+    inferred graph is deleted, so that no stale conclusions remain. Whether the store then gives the
+    literals back as written: :func:`kg.stores.literals.check`."""
     check_url(store)
-    sources = [
-        (names.ontology, graph.triples(graph.graphs()[0])),
-        (names.data, graph.triples(graph.graphs()[1])),
-    ]
-    if inferred:
-        sources.append((names.inferred, graph.triples(graph.graphs(inferred=True)[2])))
     counts = {}
-    for iri, triples in sources:
+    for iri, triples in pushed(graph, names, inferred=inferred):
         for start in range(0, max(len(triples), 1), CHUNK):
             try:
                 client.graph(
