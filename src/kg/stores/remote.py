@@ -199,22 +199,58 @@ def infer(client: Client, update: str, names: Graphs = Graphs()) -> int:
 
     The updates are the OWL 2 RL rules kg runs locally (:data:`kg.engines.oxigraph.inference.RULES`),
     applied until nothing changes; what the asserted graphs hold already is then removed, as
-    locally. Nothing is written to the asserted graphs."""
-    from kg.engines.oxigraph.inference import rule_updates
+    locally. Nothing is written to the asserted graphs. On stores other than Oxigraph each rule runs
+    as one update per binding of its schema part (:func:`_bound_updates`)."""
+    from kg.engines.oxigraph.inference import RULES, rule_updates
     from kg.engines.oxigraph.rules import drop_known_update
 
     check_url(update, "--update-endpoint")
     sources = [ox.NamedNode(names.ontology), ox.NamedNode(names.data)]
     target = ox.NamedNode(names.inferred)
     client.update(f"DROP SILENT GRAPH {target}", update)
+    oxigraph = client.server.lower().startswith("oxigraph/")  # plans ?x ?p ?y joins well itself
     updates = rule_updates(sources, target)
     size = -1
     while True:
-        for text in updates:
-            client.update(text, update)
+        for rule, text in zip(RULES, updates, strict=True):
+            for bound in [text] if oxigraph else _bound_updates(client, names, rule, text):
+                client.update(bound, update)
         now = _count(client, names.inferred)
         if now == size:
             break
         size = now
     client.update(drop_known_update(target, sources), update)
     return _count(client, names.inferred)
+
+
+def _bound_updates(client: Client, names: Graphs, rule: tuple[str, str, str], text: str) -> list[str]:
+    """``text`` (the update of ``rule``: name, head, body) as one update per solution of the body's
+    first part, its schema part (``?p rdfs:domain ?c`` in ``?p rdfs:domain ?c . ?x ?p ?y``), with
+    those terms written in: the same triples, and Virtuoso 7.2 finds ``?x <p> ?y`` by its index
+    where it scans for ``?x ?p ?y`` (prp-dom: 0.4 s instead of 4 s at 1,000 initiatives). Where a
+    solution holds a blank node, which SPARQL text cannot name, the rule runs as it is."""
+    _, head, body = rule
+    schema, _, rest = body.partition(" . ")
+    found = sorted(set(re.findall(r"\?\w+", schema)))
+    if not rest or not found:
+        return [text]
+    rows = client.query(
+        _with_prefixes(f"SELECT DISTINCT {' '.join(found)} WHERE {{ {schema} }}"),
+        default_graphs=names.dataset(True),
+    ).rows
+    if any(isinstance(term, ox.BlankNode) or term is None for row in rows for term in row):
+        return [text]
+    start = text.index("INSERT")
+    out = []
+    for row in rows:
+        value = dict(zip(found, row, strict=True))
+
+        def put(part: str, value: dict = value) -> str:
+            return re.sub(
+                r"\?\w+", lambda m: str(value[m.group(0)]) if m.group(0) in value else m.group(0), part
+            )
+
+        where = text.index(" WHERE {")
+        insert = text[start:where].replace(f"{{ {head} }}", f"{{ {put(head)} }}")
+        out.append(f"{text[:start]}{insert} WHERE {{ {put(rest)} }}")
+    return out
