@@ -39,12 +39,37 @@ def _median(runs: int, step: object) -> float:
     return statistics.median(times)
 
 
-def measure(path: str, engine: str, runs: int, skip: list[str]) -> dict:
-    """Run in a child process: the timings of one size on one path."""
-    import kg
+def write_synth(folder: str | Path, size: int) -> Path:
+    """``size`` synthetic initiatives (seed 1, 1 % planted defects) as an N-Triples file in ``folder``."""
+    from kg.synth.generate import write
+
+    path = Path(folder) / f"synth-{size}.nt"
+    write(path, size, seed=1, invalid_rate=0.01)
+    return path
+
+
+def data_files(path: str | Path) -> list[Path]:
+    """The files a size is loaded from: the municipalities, the programme and the synthetic file."""
     from kg.core import bundle
 
-    files = [p for p in bundle.data_files() if p.name in ("gemeenten.ttl", "programma.ttl")] + [Path(path)]
+    return [p for p in bundle.data_files() if p.name in ("gemeenten.ttl", "programma.ttl")] + [Path(path)]
+
+
+def query_params(stored: object) -> dict:
+    """The parameters each stored query is timed with: its documented examples, the initiative a
+    synthetic one (synth-1)."""
+    params = {p.name: p.example for p in stored.parameters if p.required and p.example is not None}
+    if "initiative" in params:
+        params["initiative"] = "synth-1"
+    return params
+
+
+def measure(path: str, engine: str, runs: int, skip: list[str], limits: bool = True) -> dict:
+    """Run in a child process: the timings of one size on one path (with ``limits``, the bare
+    engine's and the cache's beside them, on the fast path)."""
+    import kg
+
+    files = data_files(path)
     out: dict[str, float] = {}
     out["load"] = _median(runs, lambda: kg.load(files, engine=engine))
     graph = kg.load(files, engine=engine)
@@ -53,12 +78,10 @@ def measure(path: str, engine: str, runs: int, skip: list[str]) -> dict:
     for name, stored in kg.stored_queries().items():
         if name in skip:
             continue
-        params = {p.name: p.example for p in stored.parameters if p.required and p.example is not None}
-        if "initiative" in params:
-            params["initiative"] = "synth-1"
+        params = query_params(stored)
         out[f"query {name}"] = _median(runs, lambda s=stored, p=params: len(graph.query(s, p)))
     out["total"] = sum(out.values())
-    if engine == "oxigraph":
+    if engine == "oxigraph" and limits:
         out.update(_limits(graph, files, runs, skip))
     out["peak memory (MB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
@@ -89,9 +112,7 @@ def _limits(graph: object, files: list[Path], runs: int, skip: list[str]) -> dic
         for name, stored in kg.stored_queries().items():
             if name in skip:
                 continue
-            params = {p.name: p.example for p in stored.parameters if p.required and p.example is not None}
-            if "initiative" in params:
-                params["initiative"] = "synth-1"
+            params = query_params(stored)
             text = graph.bound(stored, params)
 
             def bare(text: str = text) -> int:
@@ -156,10 +177,7 @@ def main() -> int:
     columns: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            path = f"{tmp}/synth-{size}.nt"
-            from kg.synth.generate import write
-
-            write(Path(path), size, seed=1, invalid_rate=0.01)
+            path = str(write_synth(tmp, size))
             skip = [*args.skip, *(["shared-bottlenecks"] if size > args.pairwise_max else [])]
             engines = [("fast", "oxigraph", args.runs, skip)]
             if size <= args.reference_max:
