@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from kg.core.namespaces import RDFS, XSD
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+_TYPE = ox.NamedNode(RDF_TYPE[1:-1])
 _PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
@@ -255,6 +256,13 @@ class _Run:
         )
         self.has_value = schema.has_value
         self.transitive = schema.transitive
+        # classes that are blank nodes (owl:Restriction): the updates above cannot name them where
+        # they must match the data (a type a triple states), so :meth:`_blank_superclasses` and
+        # :meth:`_blank_has_value` look them up
+        self.blank_up = {
+            d: [c for c in schema.up(d) if c != d] for d, _ in up[1] if isinstance(d, ox.BlankNode)
+        }
+        self.blank_has_value = [(x, p, y) for x, p, y in schema.has_value if isinstance(x, ox.BlankNode)]
 
     def everything(self) -> list[ox.NamedNode]:
         return [*self.sources, self.target]
@@ -279,6 +287,7 @@ class _Run:
         self.properties(delta, out)
         for where, *tables in self.types:
             _apply(self.store, out, f"?x {RDF_TYPE} ?c", [*delta, out], where, *tables)
+        self._blank_superclasses([*delta, out], out)
         _apply(
             self.store,
             NEXT,
@@ -287,10 +296,31 @@ class _Run:
             f"{{0}} ?u {RDF_TYPE} ?x .",
             ("?x ?p ?y", self.has_value),
         )  # cls-hv1
+        self._blank_has_value([*delta, out])
         if out != self.target:
             self.store.update(f"ADD {out} TO {self.target}")
             self.store.update(f"DROP SILENT GRAPH {out}")
         return drop_known(self.store, NEXT, self.everything())
+
+    def _typed(self, cls: object, reads: Sequence[ox.NamedNode]) -> list[object]:
+        return [q.subject for g in reads for q in self.store.quads_for_pattern(None, _TYPE, cls, g)]
+
+    def _blank_superclasses(self, reads: Sequence[ox.NamedNode], out: ox.NamedNode) -> None:
+        """cax-sco for the types that are blank nodes (looked up in ``reads``), into ``out``."""
+        self.store.extend(
+            [
+                ox.Quad(u, _TYPE, c, out)
+                for d, up in self.blank_up.items()
+                for u in self._typed(d, reads)
+                for c in up
+            ]
+        )
+
+    def _blank_has_value(self, reads: Sequence[ox.NamedNode]) -> None:
+        """cls-hv1 for the hasValue restrictions that are blank nodes, into the next round's input."""
+        self.store.extend(
+            [ox.Quad(u, p, y, NEXT) for x, p, y in self.blank_has_value for u in self._typed(x, reads)]
+        )
 
 
 def infer_rules(store: ox.Store, sources: Sequence[ox.NamedNode], target: ox.NamedNode) -> int:

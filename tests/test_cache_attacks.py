@@ -1,0 +1,460 @@
+"""Attacks on the incremental path of issue 17: after a small change to the data files of a cached
+graph, every answer (asserted and inferred triples, query answers, validation report) must be the one
+loading the changed files from scratch gives, or the change is declined and the files are loaded."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kg.core import bundle
+from kg.graph import DATA, INFERRED, ONTOLOGY, KnowledgeGraph
+
+PREFIXES = """@prefix ex: <http://example.org/> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+"""
+
+ONTOLOGY_TEXT = (
+    PREFIXES
+    + """
+ex:Agent a owl:Class .
+ex:Person rdfs:subClassOf ex:Agent .
+ex:knows rdfs:domain ex:Person ; rdfs:range ex:Person .
+ex:parentOf owl:inverseOf ex:childOf .
+ex:ancestorOf a owl:TransitiveProperty .
+ex:parentOf rdfs:subPropertyOf ex:ancestorOf .
+ex:friendOf a owl:SymmetricProperty .
+ex:Dutch owl:equivalentClass [ owl:hasValue ex:nl ; owl:onProperty ex:country ] .
+ex:Dutch rdfs:subClassOf ex:Person .
+ex:stated ex:in ex:ontology .
+skos:broader owl:inverseOf skos:narrower ; rdfs:subPropertyOf skos:broaderTransitive .
+skos:broaderTransitive a owl:TransitiveProperty .
+"""
+)
+
+SHAPES_TEXT = (
+    PREFIXES
+    + """@prefix sh: <http://www.w3.org/ns/shacl#> .
+ex:PersonShape a sh:NodeShape ; sh:targetClass ex:Person ;
+    sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:maxCount 1 ] ;
+    sh:property [ sh:path ex:knows ; sh:class ex:Person ] ;
+    sh:property [ sh:path ex:age ; sh:datatype xsd:integer ] .
+ex:NameShape a sh:NodeShape ; sh:targetSubjectsOf ex:name ;
+    sh:property [ sh:path ex:name ; sh:uniqueLang true ] .
+"""
+)
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder with a tiny ontology, shapes and a data folder; the cache in a folder of its own."""
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "ontology.ttl").write_text(ONTOLOGY_TEXT)
+    (tmp_path / "shapes.ttl").write_text(SHAPES_TEXT)
+    (tmp_path / "data").mkdir()
+    return tmp_path
+
+
+def _bare(triples: list) -> list[str]:
+    return sorted(re.sub(r"_:[A-Za-z0-9]+", "_:b", str(t)) for t in triples)
+
+
+def _unlabel(text: str) -> str:
+    """A report with the labels of the shapes graph's blank nodes left out (each parse differs)."""
+    return re.sub(r"\bN?[0-9a-f]{16,32}\b", "_:b", text)
+
+
+def _state(graph: KnowledgeGraph, shapes: list[Path] | None) -> tuple:
+    graph.graphs(inferred=True)
+    answer = graph.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o")
+    rows = _bare([" ".join(str(t) for t in row) for row in answer.rows])
+    report = graph.validate(shapes) if shapes is not None else None
+    found = (
+        None if report is None else (report.conforms, _unlabel(report.text("en")), _unlabel(report.json()))
+    )
+    return (
+        _bare(graph.triples(ONTOLOGY)),
+        _bare(graph.triples(DATA)),
+        _bare(graph.triples(INFERRED)),
+        rows,
+        found,
+    )
+
+
+def _check(world: Path, files: list[Path] | None = None, *, validate: bool = True) -> KnowledgeGraph:
+    """Load ``files`` through the cache and from scratch; every answer must be the same."""
+    files = sorted((world / "data").rglob("*.*")) if files is None else files
+    ontology = [world / "ontology.ttl"]
+    shapes = [world / "shapes.ttl"] if validate else None
+    cached = KnowledgeGraph.load(files, ontology=ontology, cache=True)
+    fresh = KnowledgeGraph.load(files, ontology=ontology)
+    got, want = _state(cached, shapes), _state(fresh, shapes)
+    for part, (a, b) in enumerate(zip(got, want, strict=True)):
+        if a != b and isinstance(a, list):
+            extra, missing = sorted(set(a) - set(b)), sorted(set(b) - set(a))
+            assert (part, extra, missing) == (part, [], [])
+    assert got[4] == want[4] or (got[4][1], want[4][1]) == ("", "")
+    assert got == want
+    return cached
+
+
+def _write(world: Path, name: str, text: str, prefixes: bool = True) -> Path:
+    path = world / "data" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text((PREFIXES if prefixes else "") + text)
+    return path
+
+
+def _applied(graph: KnowledgeGraph) -> bool:
+    graph.engine  # noqa: B018  (loads it)
+    return graph.changed_from is not None
+
+
+BASE = """ex:ann a ex:Person ; ex:name "Ann"@en ; ex:knows ex:bob ; ex:age 30 .
+ex:bob ex:name "Bob"@en .
+"""
+
+
+def test_a_triple_also_in_an_unchanged_big_file_stays(world: Path) -> None:
+    big = "".join(f'ex:n{i} ex:name "node number {i} with some padding text"@en .\n' for i in range(20_000))
+    _write(world, "big.ttl", big + 'ex:shared ex:name "Shared"@en .\n')
+    assert (world / "data" / "big.ttl").stat().st_size > (1 << 20)
+    small = _write(world, "small.ttl", BASE + 'ex:shared ex:name "Shared"@en .\n')
+    _check(world)
+    small.write_text(PREFIXES + BASE)  # the shared triple leaves the small file only
+    graph = _check(world)
+    assert _applied(graph)
+    assert any("shared" in t for t in _bare(graph.triples(DATA)))
+
+
+def test_a_triple_also_in_the_ontology_stays_asserted(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE + "ex:stated ex:in ex:ontology .\n")
+    _check(world)
+    data.write_text(PREFIXES + BASE)
+    _check(world)
+    data.write_text(PREFIXES + BASE + "ex:stated ex:in ex:ontology .\n")
+    _check(world)
+
+
+def test_the_same_triple_twice_in_one_file(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE + "ex:ann ex:knows ex:bob .\nex:ann ex:knows ex:bob .\n")
+    other = _write(world, "b.ttl", 'ex:carl ex:name "Carl"@en .\n')
+    _check(world)
+    data.write_text(PREFIXES + 'ex:ann ex:name "Ann"@en .\n')  # the repeated triple goes
+    assert _applied(_check(world))
+    other.write_text(PREFIXES + "ex:ann ex:knows ex:bob .\n")
+    _check(world)
+
+
+def test_a_renamed_and_a_moved_file(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE)
+    _write(world, "b.ttl", "ex:carl ex:knows ex:ann .\n")
+    _check(world)
+    data.rename(world / "data" / "c.ttl")
+    assert _applied(_check(world))
+    (world / "data" / "sub").mkdir()
+    (world / "data" / "c.ttl").rename(world / "data" / "sub" / "c.ttl")
+    _check(world)
+
+
+def test_relative_iris_in_a_moved_file_resolve_against_the_new_place(world: Path) -> None:
+    data = _write(world, "a.ttl", '<thing> a ex:Person ; ex:name "Thing"@en ; ex:knows <#other> .\n')
+    _check(world)
+    (world / "data" / "sub").mkdir()
+    data.rename(world / "data" / "sub" / "a.ttl")
+    _check(world)
+
+
+def test_back_and_forth_and_reopening_the_layers(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE)
+    _check(world)
+    data.write_text(PREFIXES + BASE + "ex:ann ex:friendOf ex:carl .\n")
+    assert _applied(_check(world))
+    data.write_text(PREFIXES + BASE)  # back to the first version: its own entry
+    _check(world)
+    data.write_text(PREFIXES + BASE + "ex:ann ex:parentOf ex:dan .\n")
+    _check(world)
+    data.write_text(PREFIXES + BASE + "ex:ann ex:parentOf ex:dan .\nex:dan ex:parentOf ex:eve .\n")
+    _check(world)
+    reopened = _check(world)  # the layered entry itself
+    assert reopened.changed_from is None and reopened.cache is not None and reopened.cache.exists()
+
+
+def test_many_layers_in_a_row(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE)
+    _check(world, validate=False)
+    for i in range(11):  # beyond MAX_LAYERS: the snapshot is written whole again
+        data.write_text(PREFIXES + BASE + f"ex:p{i} ex:parentOf ex:p{i + 1} .\nex:ann ex:age {i} .\n")
+        _check(world, validate=False)
+    _check(world)
+
+
+def test_a_trig_file_with_several_graphs(world: Path) -> None:
+    trig = world / "data" / "g.trig"
+    trig.write_text(
+        PREFIXES
+        + "ex:g1 { ex:ann ex:knows ex:bob . }\nex:g2 { ex:ann ex:knows ex:bob . ex:bob a ex:Person . }\n"
+    )
+    _write(world, "a.ttl", BASE)
+    _check(world)
+    trig.write_text(PREFIXES + "ex:g2 { ex:ann ex:knows ex:bob . }\n")  # one of the two goes
+    _check(world)
+    trig.write_text(PREFIXES + "ex:g1 { }\n")
+    _check(world)
+    nq = world / "data" / "h.nq"
+    nq.write_text(
+        '<http://example.org/x> <http://example.org/name> "X"@en <http://example.org/g1> .\n'
+        '<http://example.org/x> <http://example.org/name> "X"@en .\n'
+    )
+    _check(world)
+    nq.write_text('<http://example.org/x> <http://example.org/name> "X"@en <http://example.org/g1> .\n')
+    _check(world)
+
+
+@pytest.mark.parametrize(
+    ("unchanged", "changed"),
+    [
+        ('ex:ann ex:age "030"^^xsd:integer .', "ex:ann ex:age 30 ."),
+        ("ex:ann ex:age 30 .", 'ex:ann ex:age "030"^^xsd:integer .'),
+        ('ex:ann ex:score "1.50"^^xsd:decimal .', "ex:ann ex:score 1.5 ."),
+        ('ex:ann ex:flag "1"^^xsd:boolean .', "ex:ann ex:flag true ."),
+        ('ex:ann ex:name "Ann"@EN .', 'ex:ann ex:name "Ann"@en .'),
+        ('ex:ann ex:name "Ann"@en-gb .', 'ex:ann ex:name "Ann"@en-GB .'),
+    ],
+)
+def test_literals_in_other_forms(world: Path, unchanged: str, changed: str) -> None:
+    _write(world, "a.ttl", "ex:ann a ex:Person ; ex:knows ex:bob .\n" + unchanged + "\n")
+    other = _write(world, "b.ttl", 'ex:bob ex:name "Bob"@en .\n' + changed + "\n")
+    _check(world)
+    other.write_text(PREFIXES + 'ex:bob ex:name "Bob"@en .\n')
+    _check(world)
+    other.write_text(PREFIXES + 'ex:bob ex:name "Bob"@en .\n' + changed + "\n")
+    _check(world)
+
+
+def test_a_type_that_a_has_value_class_entails(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE + "ex:carl ex:country ex:be .\n")
+    _check(world)
+    data.write_text(PREFIXES + BASE + "ex:carl ex:country ex:nl .\n")  # now ex:Dutch, so ex:Person
+    assert _applied(_check(world))
+    data.write_text(PREFIXES + BASE + "ex:carl a ex:Dutch .\n")
+    graph = _check(world)  # cls-hv1 through the blank restriction Dutch is equivalent to (OWL 2 RL 4.3)
+    assert "<http://example.org/carl> <http://example.org/country> <http://example.org/nl>" in _bare(
+        graph.triples(INFERRED)
+    )
+    data.write_text(PREFIXES + BASE + "ex:carl a ex:Dutch ; ex:country ex:nl .\n")
+    _check(world)
+    data.write_text(PREFIXES + BASE)
+    _check(world)
+
+
+def test_broader_chains(world: Path) -> None:
+    chain = "ex:a skos:broader ex:b . ex:b skos:broader ex:c . ex:c skos:broader ex:d .\n"
+    data = _write(world, "a.ttl", chain)
+    _write(world, "b.ttl", "ex:x skos:narrower ex:b .\n")
+    _check(world, validate=False)
+    data.write_text(PREFIXES + chain.replace("ex:b skos:broader ex:c .", ""))  # the middle link goes
+    assert _applied(_check(world, validate=False))
+    data.write_text(PREFIXES + chain + "ex:d skos:broader ex:a .\n")  # a cycle
+    _check(world, validate=False)
+    data.write_text(PREFIXES + "ex:c skos:narrower ex:b .\n")  # the link stated the other way
+    _check(world, validate=False)
+
+
+def test_transitive_inverse_and_symmetric(world: Path) -> None:
+    data = _write(
+        world, "a.ttl", "ex:a ex:parentOf ex:b . ex:b ex:parentOf ex:c .\nex:a ex:friendOf ex:b .\n"
+    )
+    _write(world, "b.ttl", "ex:c ex:childOf ex:b .\nex:b ex:friendOf ex:a .\n")
+    _check(world, validate=False)
+    data.write_text(PREFIXES + "ex:a ex:parentOf ex:b .\n")  # b parentOf c still follows from b.ttl
+    assert _applied(_check(world, validate=False))
+    data.write_text(PREFIXES + "ex:c ex:ancestorOf ex:a .\n")
+    _check(world, validate=False)
+
+
+def test_owl_same_as(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE)
+    _check(world)
+    data.write_text(PREFIXES + BASE + "ex:ann owl:sameAs ex:anna .\nex:anna ex:knows ex:carl .\n")
+    _check(world)
+    data.write_text(PREFIXES + BASE)
+    _check(world)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        "ex:knows rdfs:subPropertyOf ex:meets .",
+        "ex:meets owl:inverseOf ex:knows .",
+        "ex:name rdfs:domain ex:Agent .",
+        "ex:age rdfs:range xsd:integer .",
+        "ex:knows a owl:TransitiveProperty .",
+        "ex:knows a owl:SymmetricProperty .",
+        "ex:Agent rdfs:subClassOf ex:Thing .",
+        "ex:Kid owl:equivalentClass ex:Person .",
+        "ex:knows owl:equivalentProperty ex:meets .",
+        "ex:R owl:hasValue ex:bob ; owl:onProperty ex:knows . ex:R rdfs:subClassOf ex:Liked .",
+    ],
+)
+def test_a_schema_change_in_a_data_file(world: Path, schema: str) -> None:
+    data = _write(world, "a.ttl", BASE + "ex:carl ex:meets ex:ann .\n")
+    _check(world)
+    data.write_text(PREFIXES + BASE + "ex:carl ex:meets ex:ann .\n" + schema + "\n")
+    _check(world)
+    data.write_text(PREFIXES + BASE + "ex:carl ex:meets ex:ann .\n")
+    _check(world)
+
+
+def test_removing_and_adding_whole_files(world: Path) -> None:
+    a = _write(world, "a.ttl", BASE)
+    b = _write(world, "b.ttl", "ex:carl a ex:Person .\n")  # a finding: no name
+    _check(world)
+    b.unlink()
+    _check(world)
+    a.unlink()
+    _write(world, "c.ttl", "ex:dan ex:knows ex:eve .\n")
+    _check(world)
+
+
+def test_validation_after_changes_that_inference_carries(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE)
+    _check(world)
+    data.write_text(PREFIXES + BASE + 'ex:ann ex:name "Anna"@en .\n')  # maxCount and uniqueLang
+    _check(world)
+    data.write_text(PREFIXES + BASE.replace('ex:bob ex:name "Bob"@en .', "") + "ex:bob a ex:Person .\n")
+    _check(world)
+    data.write_text(PREFIXES + BASE + 'ex:ann ex:age "x" .\n')
+    _check(world)
+
+
+def _entry_files(world: Path, name: str) -> list[Path]:
+    return sorted((world / "cache").glob(f"*/{name}"))
+
+
+def _layered(world: Path) -> Path:
+    """A cached entry made of a base and one layer; returns the data file."""
+    data = _write(world, "a.ttl", BASE + "ex:ann ex:knows ex:carl .\n")
+    _write(world, "b.ttl", "ex:ann ex:knows ex:carl .\n")
+    _check(world)
+    data.write_text(PREFIXES + BASE + "ex:dan ex:knows ex:ann .\n")
+    assert _applied(_check(world))
+    return data
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a cut meta.json of the entry itself raises JSONDecodeError from KnowledgeGraph.load (snapshot.reasoner unguarded)",
+)
+def test_a_damaged_meta_file_is_not_used(world: Path) -> None:
+    data = _layered(world)
+    for meta in _entry_files(world, "meta.json"):
+        meta.write_text(meta.read_text()[:20])
+    _check(world)
+    data.write_text(PREFIXES + BASE)
+    _check(world)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="a layer file cut at a line end loads without complaint: quads silently missing"
+)
+def test_a_truncated_layer_is_not_used(world: Path) -> None:
+    _layered(world)
+    for layer in _entry_files(world, "layer-0-plus.nq"):
+        text = layer.read_text()
+        layer.write_text(text[: text.find("\n") + 1] if "\n" in text else "")  # whole lines kept
+    _check(world)
+
+
+def test_a_truncated_repeated_table_is_not_used(world: Path) -> None:
+    data = _layered(world)
+    for repeated in _entry_files(world, "repeated.nq"):
+        repeated.write_text("")  # ex:ann ex:knows ex:carl no longer counted twice
+    data.write_text(PREFIXES + BASE)
+    _check(world)
+
+
+def test_a_damaged_validation_state_is_not_used(world: Path) -> None:
+    data = _layered(world)
+    for state in (world / "cache").glob("*/validation-*.state"):
+        state.write_text(state.read_text()[:30])
+    _check(world)
+    data.write_text(PREFIXES + BASE + 'ex:ann ex:name "Anna"@en .\n')
+    _check(world)
+
+
+def test_the_base_entry_evicted_under_a_layered_one(world: Path) -> None:
+    data = _layered(world)
+    layered = PREFIXES + BASE + "ex:dan ex:knows ex:ann .\n"
+    for i in range(5):  # other inputs push the base entry out
+        other = world / f"other{i}"
+        other.mkdir()
+        (other / "x.ttl").write_text(PREFIXES + f"ex:o{i} a ex:Person .\n")
+        _check(world, [other / "x.ttl"], validate=False)
+    data.write_text(layered)
+    _check(world)
+    data.write_text(layered + "ex:eve ex:knows ex:ann .\n")
+    _check(world)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="the entry is named by the hash taken at load() but built from the file as read later"
+)
+def test_a_file_edited_between_hashing_and_reading(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE)
+    _check(world)
+    version_b = PREFIXES + BASE + "ex:b ex:knows ex:ann .\n"
+    version_c = PREFIXES + BASE + "ex:c ex:knows ex:ann .\n"
+    data.write_text(version_b)
+    files = [data]
+    graph = KnowledgeGraph.load(files, ontology=[world / "ontology.ttl"], cache=True)  # hashes B
+    data.write_text(version_c)  # edited before the change is applied
+    graph.query("SELECT * WHERE { ?s ?p ?o }")
+    data.write_text(version_b)  # B again: its entry must hold B
+    _check(world)
+
+
+def test_a_new_file_edited_between_hashing_and_loading(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE)
+    ontology = [world / "ontology.ttl"]
+    version_c = PREFIXES + BASE + "ex:c ex:knows ex:ann .\n"
+    graph = KnowledgeGraph.load([data], ontology=ontology, cache=True)
+    data.write_text(version_c)  # loaded already (from scratch); inferred and saved later
+    graph.query("SELECT * WHERE { ?s ?p ?o }")
+    data.write_text(PREFIXES + BASE)
+    _check(world)
+
+
+def test_bundled_data_with_a_change_in_a_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "data"
+    for path in bundle.data_files():
+        target = data / path.relative_to(bundle.project_dir() / "data")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    files = sorted(data.rglob("*.ttl"))
+
+    def same() -> KnowledgeGraph:
+        cached, fresh = KnowledgeGraph.load(files, cache=True), KnowledgeGraph.load(files)
+        assert _state(cached, None) == _state(fresh, None)
+        for graph in (cached, fresh):
+            graph.report = graph.validate()
+        assert (cached.report.text("en"), cached.report.json()) == (
+            fresh.report.text("en"),
+            fresh.report.json(),
+        )
+        return cached
+
+    same()
+    target = files[-1]
+    text = target.read_text()
+    target.write_text(text.replace("@nl", "@NL", 1))
+    same()
+    target.write_text(text)
+    same()
