@@ -50,6 +50,8 @@ INFERRED = ox.NamedNode(INFERRED_GRAPH)
 # reference path (rdflib, owlrl, pyshacl).
 ENGINES: dict[str, Callable[[], Engine]] = {"oxigraph": OxigraphEngine, "rdflib": RdflibEngine}
 DEFAULT_REASONER = "rules"  # the oxigraph engine's (kg.engines.oxigraph.inference)
+# what reading a damaged or vanished cache entry raises (the graph is then loaded from the files)
+_DAMAGED = (OSError, ValueError, SyntaxError, KeyError, TypeError, AttributeError)
 
 
 def _engine(name: str, role: str = "engine") -> Engine:
@@ -124,18 +126,25 @@ class KnowledgeGraph:
         if cache and engine == "oxigraph":
             store = Cache.for_inputs(engine, base, ontology_files, data_files)
             if store.exists():
-                reasoner = snapshot.reasoner(store.entry)
-                return cls(
-                    None,
-                    ontology_files,
-                    data_files,
-                    cache=store,
-                    loader=lambda: _reopen(store, ontology_files, data_files, base, reasoner),
-                    reasoner=reasoner,
-                )
+                try:
+                    reasoner = snapshot.reasoner(store.entry)
+                except _DAMAGED:
+                    store.discard()  # a damaged entry is built again
+                else:
+                    return cls(
+                        None,
+                        ontology_files,
+                        data_files,
+                        cache=store,
+                        loader=lambda: _reopen(store, ontology_files, data_files, base, reasoner),
+                        reasoner=reasoner,
+                    )
             near = store.nearest()
+            try:
+                reasoner = None if near is None else snapshot.reasoner(near[0])
+            except _DAMAGED:
+                near = None
             if near is not None:
-                reasoner = snapshot.reasoner(near[0])
                 graph = cls(None, ontology_files, data_files, cache=store, reasoner=reasoner)
                 graph._loader = lambda: graph._from_nearest(near, base)
                 return graph
@@ -156,7 +165,7 @@ class KnowledgeGraph:
         try:
             engine = snapshot.load(folder)
             gained, lost, plus, minus = delta.apply(engine, before, after, self.cache.old_content, base)
-        except (Declined, OSError, ValueError, SyntaxError) as err:
+        except (Declined, *_DAMAGED) as err:
             self.declined = str(err) or type(err).__name__
             reasoner = self._reasoner
             engine = OxigraphEngine()
@@ -598,7 +607,8 @@ def _reopen(
     the graph already said) if the entry went meanwhile (evicted or cleared by another command)."""
     try:
         return snapshot.load(store.entry)
-    except (OSError, ValueError, SyntaxError):
+    except _DAMAGED:
+        store.discard()  # damaged (or gone): built again by the next command
         backend = OxigraphEngine()
         backend.load(ontology_files, ONTOLOGY_GRAPH, base)
         backend.load(data_files, DATA_GRAPH, base)

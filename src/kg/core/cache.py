@@ -166,6 +166,11 @@ class Cache:
         """Whether the entry for these inputs has been built (it is whole if it is there)."""
         return (self.entry / "meta.json").is_file()
 
+    def discard(self) -> None:
+        """Remove this entry (found damaged), so that the next command builds it again."""
+        with suppress(OSError), _lock(self.root):
+            shutil.rmtree(self.entry, ignore_errors=True)
+
     def meta(self) -> dict:
         return json.loads((self.entry / "meta.json").read_text())
 

@@ -55,7 +55,7 @@ def save(engine: OxigraphEngine, folder: Path) -> None:
     _save_repeated(engine, folder)
     meta = {"reasoner": engine.reasoner, "base": engine.base, "graphs": graphs, "layers": []}
     meta["repeated"] = engine.repeated is not None
-    (folder / META).write_text(json.dumps(meta))
+    _write_meta(folder, meta)
 
 
 def _save_repeated(engine: OxigraphEngine, folder: Path) -> None:
@@ -90,7 +90,23 @@ def save_layer(
         (folder / name).write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS) if quads else b"")
     _save_repeated(engine, folder)
     meta.update(reasoner=engine.reasoner, layers=[*layers, pair], repeated=engine.repeated is not None)
+    _write_meta(folder, meta)
+
+
+def _write_meta(folder: Path, meta: dict) -> None:
+    """``meta.json``, last, with the size of every other file of the snapshot: a file found cut short
+    (or grown) later is damage, and the snapshot is not used (:func:`load`)."""
+    meta["sizes"] = {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file()}
     (folder / META).write_text(json.dumps(meta))
+
+
+def _check_sizes(folder: Path, meta: dict) -> None:
+    sizes = meta.get("sizes")
+    if not isinstance(sizes, dict):
+        raise ValueError(f"{folder / META}: no file sizes")
+    for name, size in sizes.items():
+        if (folder / name).stat().st_size != size:
+            raise ValueError(f"{folder / name}: damaged (not the size it was written with)")
 
 
 def reasoner(folder: Path) -> str | None:
@@ -101,6 +117,7 @@ def reasoner(folder: Path) -> str | None:
 def load(folder: Path) -> OxigraphEngine:
     """An engine with the snapshot in ``folder`` in memory."""
     meta = json.loads((folder / META).read_text())
+    _check_sizes(folder, meta)
     store = ox.Store()
     for graph, name in meta["graphs"]:  # kg wrote these files: no need to check them again
         store.bulk_load(
