@@ -397,9 +397,6 @@ def test_the_base_entry_evicted_under_a_layered_one(world: Path) -> None:
     _check(world)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the entry is named by the hash taken at load() but built from the file as read later"
-)
 def test_a_file_edited_between_hashing_and_reading(world: Path) -> None:
     data = _write(world, "a.ttl", BASE)
     _check(world)

@@ -147,6 +147,7 @@ class Cache:
         self.key = key
         self.entry = self.root / key
         self.inputs = inputs
+        self._given: tuple | None = None  # engine, base, ontology and data files, to check again
 
     @classmethod
     def for_inputs(
@@ -157,6 +158,7 @@ class Cache:
         key, inputs = _inputs(engine, base, ontology, data, hashes)
         hashes.save()
         found = cls(key, folder, inputs)
+        found._given = (engine, base, list(ontology), list(data))
         if found.exists():
             with suppress(OSError):
                 os.utime(found.entry)  # used now (the least recently used entry goes first)
@@ -187,7 +189,7 @@ class Cache:
             if self.inputs is not None:
                 (tmp / _INPUTS).write_text(json.dumps(self.inputs))
             with _lock(self.root):
-                if self.exists():
+                if self.exists() or not self._unchanged():  # an edited input: not what it is named for
                     shutil.rmtree(tmp, ignore_errors=True)
                 else:
                     if self.entry.exists():  # a leftover without meta.json: never whole
@@ -197,6 +199,19 @@ class Cache:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def _unchanged(self) -> bool:
+        """Whether the input files still have the content they had when this entry was named (a file
+        edited since may have been read in its new form: the entry is then not kept)."""
+        if self._given is None:
+            return True
+        hashes = Hashes(self.root)
+        try:
+            return _inputs(*self._given, hashes)[0] == self.key
+        except OSError:
+            return False
+        finally:
+            hashes.save()
 
     # --- a change to the inputs of another entry ------------------------------------------------
 

@@ -12,6 +12,7 @@ that would not match the engine; the caller then loads from scratch.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -27,15 +28,24 @@ from kg.engines.oxigraph.incremental import Declined
 _KEPT = {XSD + "string", RDF + "langString", XSD + "anyURI"}
 
 
-def _parse(engine: OxigraphEngine, path: Path, content: bytes | None, base: str | None) -> set[ox.Triple]:
-    """The triples a version of a data file states (``content``, or the file itself if None)."""
+def _parse(
+    engine: OxigraphEngine, path: Path, content: bytes | None, base: str | None, digest: str = ""
+) -> set[ox.Triple]:
+    """The triples a version of a data file states (``content``, or the file itself if None, which
+    must still have the content hash ``digest``: an edit since it was hashed is declined, so that the
+    graph holds what the cache entry is named for)."""
     if content is None:
         fmt = check_file(path)
         refuse_remote(path)
-        parsed = ox.parse(path=str(path), format=fmt, base_iri=base_iri(path, base))
+        try:
+            content = path.read_bytes()
+        except OSError as err:
+            raise Declined(f"{path}: {err}") from None
+        if hashlib.sha256(content).hexdigest() != digest:
+            raise Declined(f"{path} changed while kg read it")
     else:
         fmt = rdf_format(path)
-        parsed = ox.parse(content, format=fmt, base_iri=base_iri(path, base))
+    parsed = ox.parse(content, format=fmt, base_iri=base_iri(path, base))
     try:
         found = {q.triple for q in parsed}  # every graph of a dataset file goes into one
     except SyntaxError as err:  # the caller loads from scratch, which names the file and line
@@ -71,7 +81,7 @@ def changes(
         net.subtract(_parse(engine, Path(path), content, base))
     for path, digest in after.items():
         if before.get(path) != digest:
-            net.update(_parse(engine, Path(path), None, base))
+            net.update(_parse(engine, Path(path), None, base, digest))
     added, removed, counts = [], [], {}
     for triple, change in net.items():
         if not change:
