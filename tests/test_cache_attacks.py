@@ -450,3 +450,30 @@ def test_bundled_data_with_a_change_in_a_copy(tmp_path: Path, monkeypatch: pytes
     same()
     target.write_text(text)
     same()
+
+
+def test_the_same_file_given_twice(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE)
+    other = _write(world, "b.ttl", "ex:carl a ex:Person .\n")
+    _check(world, [data, data, other])
+    data.write_text(PREFIXES + 'ex:ann ex:name "Ann"@en .\n')  # ex:ann ex:knows ex:bob goes from both
+    _check(world, [data, data, other])
+
+
+def test_a_file_and_a_link_to_it(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE)
+    link = world / "link.ttl"
+    link.symlink_to(data)
+    _check(world, [data, link])
+    data.write_text(PREFIXES + 'ex:ann ex:name "Ann"@en .\n')
+    _check(world, [data, link])
+
+
+def test_a_copy_of_the_folder_elsewhere_with_a_change(world: Path) -> None:
+    _write(world, "a.ttl", BASE)
+    _write(world, "b.ttl", "ex:carl a ex:Person ; ex:knows ex:ann .\n")
+    _check(world)
+    copy = world / "copy"
+    shutil.copytree(world / "data", copy)
+    (copy / "b.ttl").write_text(PREFIXES + "ex:carl a ex:Person .\n")
+    assert _applied(_check(world, sorted(copy.glob("*.ttl"))))  # old versions found by content

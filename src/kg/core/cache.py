@@ -217,11 +217,14 @@ class Cache:
 
     def nearest(self) -> tuple[Path, dict[str, str], dict[str, str]] | None:
         """The entry whose inputs differ least from these (same stem and ontology; at most
-        :data:`MAX_CHANGED` data files added, removed or changed, the old version of each kept), with
+        :data:`MAX_CHANGED` data files added, removed or changed, the old version of each kept; no
+        file given twice, which :mod:`kg.engines.oxigraph.delta` would count once), with
         its data files and these (resolved path -> content hash); None if there is none."""
         if self.inputs is None or not self.root.is_dir():
             return None
         now = dict(map(tuple, self.inputs["data"]))
+        if len(now) != len(self.inputs["data"]):
+            return None  # a file given twice (or by a link) states its triples twice: not counted here
         best = None
         for folder in self.root.iterdir():
             if folder.name.startswith(".") or folder == self.entry or not (folder / "meta.json").is_file():
@@ -233,6 +236,8 @@ class Cache:
             if then.get("stem") != self.inputs["stem"] or then.get("ontology") != self.inputs["ontology"]:
                 continue
             before = dict(map(tuple, then["data"]))
+            if len(before) != len(then["data"]):
+                continue
             changed = [p for p in before.keys() | now.keys() if before.get(p) != now.get(p)]
             if len(changed) > MAX_CHANGED:
                 continue
