@@ -477,3 +477,68 @@ def test_a_copy_of_the_folder_elsewhere_with_a_change(world: Path) -> None:
     shutil.copytree(world / "data", copy)
     (copy / "b.ttl").write_text(PREFIXES + "ex:carl a ex:Person .\n")
     assert _applied(_check(world, sorted(copy.glob("*.ttl"))))  # old versions found by content
+
+
+def test_relative_iris_with_a_base(world: Path) -> None:
+    data = _write(world, "a.ttl", '<ann> a ex:Person ; ex:name "Ann"@en ; ex:knows <bob> .\n')
+    ontology = [world / "ontology.ttl"]
+    shapes = [world / "shapes.ttl"]
+    for base in ("http://example.org/", "http://example.org/other/", "http://example.org/"):
+        for text in ("<ann> ex:knows <carl> .\n", '<carl> ex:name "Carl"@en .\n'):
+            data.write_text(PREFIXES + '<ann> a ex:Person ; ex:name "Ann"@en .\n' + text)
+            cached = KnowledgeGraph.load([data], ontology=ontology, base=base, cache=True)
+            fresh = KnowledgeGraph.load([data], ontology=ontology, base=base)
+            assert _state(cached, shapes) == _state(fresh, shapes)
+
+
+def test_blank_nodes_in_an_unchanged_file(world: Path) -> None:
+    _write(
+        world, "blank.ttl", '[] ex:knows ex:ann ; ex:name "Someone"@en .\nex:bob ex:knows [ ex:age 3 ] .\n'
+    )
+    data = _write(world, "a.ttl", BASE)
+    _check(world)
+    data.write_text(PREFIXES + BASE + "ex:ann ex:friendOf ex:dan .\n")
+    assert _applied(_check(world))
+    data.write_text(PREFIXES + 'ex:ann ex:name "Ann"@en .\n')  # ex:bob no longer typed by ex:knows
+    _check(world)
+    _check(world)  # the layered entry reopened: blank nodes keep their labels through the layers
+
+
+def test_concurrent_commands_on_one_cache(world: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    _write(world, "a.ttl", BASE)
+    _check(world, validate=False)
+    folders = []
+    for i in range(3):
+        copy = world / f"copy{i}"
+        shutil.copytree(world / "data", copy)
+        (copy / "a.ttl").write_text(PREFIXES + BASE + f"ex:ann ex:parentOf ex:kid{i} .\n")
+        folders.append(copy)
+    script = (
+        "import sys; from kg.graph import KnowledgeGraph; "
+        "g = KnowledgeGraph.load(sys.argv[2:], ontology=[sys.argv[1]], cache=True); "
+        "print(len(g.query('SELECT * WHERE { ?s ?p ?o }').rows))"
+    )
+    env = {**os.environ}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(world / "ontology.ttl"), str(f / "a.ttl")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for f in folders * 2
+    ]
+    counts = []
+    for run in runs:
+        out, err = run.communicate(timeout=60)
+        assert run.returncode == 0, err.decode()
+        counts.append(int(out))
+    ontology = [world / "ontology.ttl"]
+    for i, copy in enumerate(folders):
+        fresh = KnowledgeGraph.load([copy / "a.ttl"], ontology=ontology)
+        assert counts[i] == counts[i + 3] == len(fresh.query("SELECT * WHERE { ?s ?p ?o }").rows)
+        _check(world, [copy / "a.ttl"], validate=False)
