@@ -227,6 +227,13 @@ def test_a_trig_file_with_several_graphs(world: Path) -> None:
         ('ex:ann ex:flag "1"^^xsd:boolean .', "ex:ann ex:flag true ."),
         ('ex:ann ex:name "Ann"@EN .', 'ex:ann ex:name "Ann"@en .'),
         ('ex:ann ex:name "Ann"@en-gb .', 'ex:ann ex:name "Ann"@en-GB .'),
+        ('ex:ann ex:age "1"^^xsd:int .', 'ex:ann ex:age "1"^^xsd:integer .'),
+        ('ex:ann ex:age "030"^^xsd:integer .', "ex:bob ex:age 30 ."),
+        ('ex:ann ex:score "1.50"^^xsd:decimal .', "ex:bob ex:score 1.5 ."),
+        ('ex:ann ex:age "abc"^^xsd:integer .', 'ex:ann ex:age "abc"^^xsd:integer .'),
+        ('ex:ann ex:score "1E0"^^xsd:double .', 'ex:ann ex:score "1.0E0"^^xsd:double .'),
+        ('ex:ann ex:age "-0"^^xsd:integer .', 'ex:ann ex:age "0"^^xsd:integer .'),
+        ('ex:ann ex:name "Ann" .', 'ex:ann ex:name "Ann"^^xsd:string .'),
     ],
 )
 def test_literals_in_other_forms(world: Path, unchanged: str, changed: str) -> None:
@@ -542,3 +549,22 @@ def test_concurrent_commands_on_one_cache(world: Path) -> None:
         fresh = KnowledgeGraph.load([copy / "a.ttl"], ontology=ontology)
         assert counts[i] == counts[i + 3] == len(fresh.query("SELECT * WHERE { ?s ?p ?o }").rows)
         _check(world, [copy / "a.ttl"], validate=False)
+
+
+def test_removing_the_last_data_file_of_a_folder(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE)
+    ontology = [world / "ontology.ttl"]
+    shapes = [world / "shapes.ttl"]
+
+    def same() -> KnowledgeGraph:
+        cached = KnowledgeGraph.load([world / "data"], ontology=ontology, cache=True)
+        fresh = KnowledgeGraph.load([world / "data"], ontology=ontology)
+        assert _state(cached, shapes) == _state(fresh, shapes)
+        return cached
+
+    same()
+    data.unlink()
+    graph = same()
+    assert graph.data_files == [] and graph.triples(DATA) == []
+    _write(world, "a.ttl", BASE)
+    same()
