@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from kg.core import bundle
@@ -568,3 +569,25 @@ def test_removing_the_last_data_file_of_a_folder(world: Path) -> None:
     assert graph.data_files == [] and graph.triples(DATA) == []
     _write(world, "a.ttl", BASE)
     same()
+
+
+def test_the_rules_reasoner_follows_blank_restrictions_as_owlrl_does(world: Path) -> None:
+    """cls-hv1 and cax-sco through a class that is a blank node (OWL 2 RL, 4.3, Tables 6 and 7):
+    the rules reasoner's from-scratch answer, which the incremental path is compared with."""
+    data = _write(world, "a.ttl", "ex:carl a ex:Dutch .\nex:dora ex:country ex:nl .\n")
+    answers = []
+    for reasoner in ("rules", "owlrl"):
+        graph = KnowledgeGraph.load([data], ontology=[world / "ontology.ttl"])
+        graph.infer(reasoner)
+        answers.append(
+            {
+                str(t)
+                for t in graph.triples(INFERRED)
+                if str(t.subject) in ("<http://example.org/carl>", "<http://example.org/dora>")
+                and not isinstance(t.object, ox.BlankNode)
+                and "owl#Thing" not in str(t.object)
+                and "owl#sameAs" not in str(t.predicate)
+            }
+        )
+    assert answers[0] == answers[1]
+    assert "<http://example.org/carl> <http://example.org/country> <http://example.org/nl>" in answers[0]
