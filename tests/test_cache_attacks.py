@@ -458,6 +458,25 @@ def test_bundled_data_with_a_change_in_a_copy(tmp_path: Path, monkeypatch: pytes
     same()
     target.write_text(text)
     same()
+    wattwest = data / "initiatieven" / "11-wattwest.ttl"
+    edits = [
+        (
+            "init:wattwest-rechtsvorm-stichting ;\n    mi:municipality gm:gm0855 .",
+            "init:wattwest-rechtsvorm-stichting .",
+        ),
+        ('dcat:startDate "2011"^^xsd:gYear', 'dcat:startDate "2018"^^xsd:gYear'),  # after its end
+        ("    mi:participant init:wattwest ;\n", ""),
+        ("init:wattwest\n    a mi:Initiative ;", "init:wattwest\n    a mi:Participation ;"),
+        ('skos:prefLabel "Kleurenbuurt" ;', 'skos:prefLabel "Kleurenbuurt", "Kleuren" ;'),
+    ]
+    original = wattwest.read_text()
+    for old, new in edits:
+        current = wattwest.read_text()
+        assert old in current
+        wattwest.write_text(current.replace(old, new))
+        assert _applied(same())
+    wattwest.write_text(original)
+    same()
 
 
 def test_the_same_file_given_twice(world: Path) -> None:
