@@ -610,3 +610,13 @@ def test_the_rules_reasoner_follows_blank_restrictions_as_owlrl_does(world: Path
         )
     assert answers[0] == answers[1]
     assert "<http://example.org/carl> <http://example.org/country> <http://example.org/nl>" in answers[0]
+
+
+def test_a_damaged_copy_of_an_old_version_is_not_used(world: Path) -> None:
+    data = _write(world, "a.ttl", BASE + "ex:ann ex:knows ex:carl .\n")
+    _check(world)
+    for blob in (world / "cache" / ".sources").iterdir():
+        text = blob.read_text()
+        blob.write_text(text.replace("ex:ann ex:knows ex:carl .\n", ""))  # whole lines kept
+    data.write_text(PREFIXES + BASE)
+    _check(world)

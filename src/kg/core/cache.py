@@ -251,11 +251,13 @@ class Cache:
         return self.root / _SOURCES / digest
 
     def old_content(self, digest: str) -> bytes | None:
-        """A data file's content as it was when it had hash ``digest``, if kept."""
+        """A data file's content as it was when it had hash ``digest``, if kept (and not damaged since:
+        a copy whose content no longer has that hash is not used)."""
         try:
-            return self._source(digest).read_bytes()
+            content = self._source(digest).read_bytes()
         except OSError:
             return None
+        return content if hashlib.sha256(content).hexdigest() == digest else None
 
     def keep_sources(self) -> None:
         """Keep a copy of each data file of these inputs up to :data:`KEEP_BYTES`, named by its hash
