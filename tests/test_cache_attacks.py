@@ -620,3 +620,15 @@ def test_a_damaged_copy_of_an_old_version_is_not_used(world: Path) -> None:
         blob.write_text(text.replace("ex:ann ex:knows ex:carl .\n", ""))  # whole lines kept
     data.write_text(PREFIXES + BASE)
     _check(world)
+
+
+@pytest.mark.parametrize("cut", [8, 24, 40])
+def test_a_damaged_kept_answer_is_not_used(world: Path, cut: int) -> None:
+    _write(world, "a.ttl", BASE)
+    _check(world)
+    answers = sorted((world / "cache").glob("*/answers/*.tsv"))
+    assert answers
+    for path in answers:
+        content = path.read_bytes()
+        path.write_bytes(content[:-cut])
+    _check(world)

@@ -289,7 +289,13 @@ class Cache:
     def answer(self, key: str) -> Answers | None:
         """The stored answer for ``key``, or None."""
         path = self.entry / "answers" / f"{key}.tsv"
-        return Answers(path) if self.exists() and path.is_file() else None
+        if not (self.exists() and path.is_file()):
+            return None
+        try:
+            return Answers(path)
+        except ValueError:  # damaged: computed and kept again
+            path.unlink(missing_ok=True)
+            return None
 
     def keep_answer(self, key: str, variables: Sequence[str], rows: Iterable[Sequence]) -> Answers | None:
         """Store an answer (read to its end here); None if it is longer than :data:`MAX_ROWS`."""
@@ -337,11 +343,21 @@ class Answers:
         self.path = path
         with path.open("rb") as handle:
             handle.seek(-_TRAILER, os.SEEK_END)
+            size = handle.seek(0, os.SEEK_END)
+            if size < _TRAILER:
+                raise ValueError(f"{path}: damaged cache file")
+            handle.seek(-_TRAILER, os.SEEK_END)
             trailer = array.array("Q")
             trailer.frombytes(handle.read(_TRAILER))
             self.count, self._index = int(trailer[0]), int(trailer[1])
             handle.seek(0)
             self._header = handle.readline()
+            if self._index + 8 * (self.count + 1) + _TRAILER != size or len(self._header) > self._index:
+                raise ValueError(f"{path}: damaged cache file (not the size its index says)")
+            if self._offset(handle, self.count) != self._index or self._offset(handle, 0) != len(
+                self._header
+            ):
+                raise ValueError(f"{path}: damaged cache file (its index does not match)")
         self.variables = [v[1:] for v in self._header.decode().rstrip("\n").split("\t") if v]
 
     def _offset(self, handle: BinaryIO, row: int) -> int:
