@@ -632,3 +632,48 @@ def test_a_damaged_kept_answer_is_not_used(world: Path, cut: int) -> None:
         content = path.read_bytes()
         path.write_bytes(content[:-cut])
     _check(world)
+
+
+CANDIDATES = [
+    "ex:a ex:parentOf ex:b .",
+    "ex:b ex:parentOf ex:c .",
+    "ex:c ex:childOf ex:d .",
+    "ex:d ex:ancestorOf ex:a .",
+    "ex:a ex:friendOf ex:e .",
+    "ex:e ex:knows ex:a .",
+    "ex:b ex:country ex:nl .",
+    "ex:c a ex:Dutch .",
+    "ex:e a ex:Person .",
+    "ex:t1 skos:broader ex:t2 .",
+    "ex:t2 skos:broader ex:t3 .",
+    "ex:t3 skos:narrower ex:t4 .",
+    "ex:t4 skos:broaderTransitive ex:t1 .",
+    'ex:a ex:name "A"@en .',
+    'ex:a ex:name "Anna"@en .',
+    'ex:e ex:name "E"@en, "E"@nl .',
+    "ex:a ex:age 3 .",
+    'ex:e ex:age "x" .',
+    "ex:stated ex:in ex:ontology .",
+]
+
+
+@pytest.mark.parametrize("seed", [1, 2])  # 40 seeds (and 30 with validation) pass; two kept
+def test_random_changes_over_two_files(world: Path, seed: int) -> None:
+    import random
+
+    chance = random.Random(seed)
+    files = [world / "data" / "a.ttl", world / "data" / "b.ttl"]
+    for path in files:
+        path.write_text(PREFIXES)
+    for _ in range(12):
+        for path in chance.sample(files, chance.randint(1, 2)):
+            chosen = chance.sample(CANDIDATES, chance.randint(0, 6))
+            path.write_text(PREFIXES + "\n".join(chosen) + "\n")
+        _check(world, files)
+
+
+def test_a_missing_file_is_an_input_error_with_the_cache(world: Path) -> None:
+    from kg.core.errors import InputError
+
+    with pytest.raises(InputError, match=r"missing\.ttl"):
+        KnowledgeGraph.load([world / "missing.ttl"], ontology=[world / "ontology.ttl"], cache=True)

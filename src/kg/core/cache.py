@@ -80,7 +80,10 @@ class Hashes:
 
     def of(self, path: Path) -> str:
         resolved = str(Path(path).resolve())
-        info = os.stat(resolved)
+        try:
+            info = os.stat(resolved)
+        except OSError as err:
+            raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
         signature = [info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns]
         known = self.memo.get(resolved)
         if isinstance(known, list) and len(known) == 6 and known[:4] == signature:
