@@ -123,7 +123,7 @@ class KnowledgeGraph:
         ontology_files = bundle.expand(ontology) if ontology else bundle.ontology_files()
         data_files = bundle.expand(data) if data else bundle.data_files()
         store = None
-        if cache and engine == "oxigraph":
+        if cache and engine == "oxigraph" and (build or Cache.has_entries()):
             store = Cache.for_inputs(engine, base, ontology_files, data_files)
             if store.exists():
                 try:

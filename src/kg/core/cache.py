@@ -167,6 +167,15 @@ class Cache:
                 os.utime(found.entry)  # used now (the least recently used entry goes first)
         return found
 
+    @staticmethod
+    def has_entries(folder: Path | None = None) -> bool:
+        """Whether the cache folder holds any entry (without hashing anything)."""
+        folder = Path(folder) if folder is not None else root()
+        try:
+            return any(not p.name.startswith(".") and p.is_dir() for p in folder.iterdir())
+        except OSError:
+            return False
+
     def exists(self) -> bool:
         """Whether the entry for these inputs has been built (it is whole if it is there)."""
         return (self.entry / "meta.json").is_file()
