@@ -42,9 +42,9 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 OWL = "http://www.w3.org/2002/07/owl#"
 
 
-def missing(names: list[str], find: Callable[[str], object] = find_spec) -> list[str]:
+def missing(names: list[str]) -> list[str]:
     """The peers among ``names`` whose package is not installed."""
-    return [name for name in names if find(PEERS[name][1]) is None]
+    return [name for name in names if find_spec(PEERS[name][1]) is None]
 
 
 def data_files(data: Path) -> list[Path]:

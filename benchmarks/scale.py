@@ -2,6 +2,8 @@
 
     python benchmarks/scale.py [--sizes 1000 10000 100000] [--reference-max 10000] [--runs 3]
                                [--skip QUERY ...] [--reference-skip QUERY ...] [--csv benchmarks/scale.csv]
+                               [--peers [PEER ...]] [--owlrl-max 10000] [--peer-timeout 1800]
+                               [--rounds 1] [--peer-repeat-max 300]
 
 Rows: load, inference, validation, each stored query, total (the full build), peak memory. On the fast
 path also the physical limit beside each step: the same work by the bare engine (``engine load``: the
@@ -13,7 +15,14 @@ each size on the fast path (Oxigraph: SPARQL rules, shapes compiled to SPARQL) a
 runs in a fresh process, so peak memory (ru_maxrss) is its own. Every step is the median of ``--runs``
 runs in that process (load and inference on a fresh graph each time); the reference path runs once.
 A query left out is shown as "-" and not counted in the total.
-"""
+
+``--peers`` adds a column per peer and size (``peers.py``): pyshacl and pyrudof validate, owlrl (up to
+``--owlrl-max``) and reasonable infer, each in a process of its own that is stopped after
+``--peer-timeout`` seconds (its step then shows "> N": it had run N seconds). Beside their times:
+their findings and inferred triples, and how many of them match kg's. ``--rounds N`` runs kg and each
+peer N times, interleaved, each time the median over the processes (a peer that took longer than
+``--peer-repeat-max`` runs once). Every column gives the load average (1 minute) at the start and end
+of its processes."""
 
 from __future__ import annotations
 
@@ -184,7 +193,7 @@ def _order(step: str) -> tuple:
     return (5 if step == "total" else 6, step)
 
 
-def _run(command: list[str], timeout: float | None) -> tuple[list[dict], float | None]:
+def run_child(command: list[str], timeout: float | None) -> tuple[list[dict], float | None]:
     """Run a child process; the JSON lines it printed, and the time it was stopped at ``timeout``
     (None if it finished). A child that fails otherwise stops the benchmark with its error."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -340,7 +349,7 @@ def main() -> int:
                         file=sys.stderr,
                         flush=True,
                     )
-                    lines, stopped = _run(command, timeout)
+                    lines, stopped = run_child(command, timeout)
                     took, after = time.perf_counter() - start, _uptime()
                     if label in PEERS:
                         result = peer_result(lines, stopped, PEERS[label][0], args.peer_timeout)
