@@ -193,10 +193,26 @@ def _order(step: str) -> tuple:
     return (5 if step == "total" else 6, step)
 
 
-def run_child(command: list[str], timeout: float | None) -> tuple[list[dict], float | None]:
+class ChildFailed(RuntimeError):
+    """A child process that ended with an error (not stopped by its time limit)."""
+
+
+def run_child(
+    command: list[str], timeout: float | None, memory: float | None = None
+) -> tuple[list[dict], float | None]:
     """Run a child process; the JSON lines it printed, and the time it was stopped at ``timeout``
-    (None if it finished). A child that fails otherwise stops the benchmark with its error."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    (None if it finished). ``memory`` (GB) bounds its address space (RLIMIT_AS), so that a peer that
+    grows without bound fails alone instead of calling the machine's out-of-memory killer. A child
+    that fails raises ChildFailed with the reason."""
+
+    def bound() -> None:
+        if memory:
+            limit = int(memory * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=bound
+    )
     try:
         out, err = process.communicate(timeout=timeout)
         stopped = None
@@ -205,13 +221,23 @@ def run_child(command: list[str], timeout: float | None) -> tuple[list[dict], fl
         out, err = process.communicate()
         stopped = time.time()
     if process.returncode and stopped is None:
-        raise RuntimeError(f"{' '.join(command[1:4])} failed:\n{err[-3000:]}")
+        memory_error = "MemoryError" in err or "memory allocation" in err or process.returncode == -9
+        if memory and memory_error:
+            raise ChildFailed(f"out of memory (> {memory:g} GB)")
+        last = err.strip().splitlines()[-1:] or ["no message"]
+        raise ChildFailed(f"failed (exit {process.returncode}: {last[0][:200]})")
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")], stopped
 
 
 def peer_result(lines: list[dict], stopped: float | None, step: str, timeout: float) -> dict:
     """A peer's figures; a process stopped at its time limit shows its step as "> N" seconds, N the
     time the step had run (or the whole limit, if it was still loading)."""
+    if lines and "failed" in lines[-1]:
+        return (
+            {"load": lines[0].get("load", "-"), step: lines[-1]["failed"]}
+            if len(lines) > 1
+            else {step: lines[-1]["failed"]}
+        )
     if stopped is None:
         return {k: v for k, v in lines[-1].items() if k != "done"}
     if not lines:
@@ -291,6 +317,13 @@ def main() -> int:
         "its step shown as '> N' (it had run N seconds)",
     )
     parser.add_argument(
+        "--peer-memory",
+        type=float,
+        default=8,
+        help="gigabytes of address space a peer's process may take (default 8); one that needs more "
+        "fails alone and is shown as out of memory",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -349,23 +382,26 @@ def main() -> int:
                         file=sys.stderr,
                         flush=True,
                     )
-                    lines, stopped = run_child(command, timeout)
+                    memory = args.peer_memory if label in PEERS else None
+                    try:
+                        lines, stopped = run_child(command, timeout, memory)
+                    except ChildFailed as failure:
+                        if label not in PEERS:
+                            raise
+                        lines, stopped = [{"failed": str(failure)}], None
                     took, after = time.perf_counter() - start, _uptime()
                     if label in PEERS:
                         result = peer_result(lines, stopped, PEERS[label][0], args.peer_timeout)
-                        if stopped is not None or took > args.peer_repeat_max:
+                        if stopped is not None or took > args.peer_repeat_max or "failed" in lines[-1]:
                             again.discard(label)
                     else:
                         result = lines[-1]
                     runs.setdefault(column, []).append(result)
                     uptimes.setdefault(column, []).extend([before, after])
-                    print(f"  {took:.0f} s, load average {after:.2f}", file=sys.stderr, flush=True)
-    columns = {name: _combine(results) for name, results in runs.items()}
-    for name, loads in uptimes.items():
-        columns[name]["load average (1 min)"] = f"{min(loads):.1f}-{max(loads):.1f}"
-    names = list(columns)
-    rows = sorted({k for c in columns.values() for k in c}, key=_order)
-    table = [[r, *(_cell(columns[n][r]) if r in columns[n] else "-" for n in names)] for r in rows]
+                    print(f"  {took:.0f} s, load average {after:.2f}: {result}", file=sys.stderr, flush=True)
+                    columns, names, table = _table(runs, uptimes)
+                    _write(args.csv, names, table)  # after every process: a stopped run keeps what it had
+    columns, names, table = _table(runs, uptimes)
     for size in args.sizes:
         fast, ref = columns.get(f"{size} fast"), columns.get(f"{size} reference")
         if fast and ref:
@@ -400,9 +436,26 @@ def main() -> int:
         f"\n{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
         f"{_cpus()} cores"
     )
-    with args.csv.open("w", newline="") as handle:
-        csv.writer(handle).writerows([["step", *names], *table])
     return 0
+
+
+def _table(runs: dict[str, list[dict]], uptimes: dict[str, list[float]]) -> tuple[dict, list, list]:
+    """The columns (medians over their processes, with the load average), their names, the rows."""
+    columns = {name: _combine(results) for name, results in runs.items()}
+    for name, loads in uptimes.items():
+        columns[name]["load average (1 min)"] = f"{min(loads):.1f}-{max(loads):.1f}"
+    names = list(columns)
+    rows = sorted({k for c in columns.values() for k in c}, key=_order)
+    table = [[r, *(_cell(columns[n][r]) if r in columns[n] else "-" for n in names)] for r in rows]
+    return columns, names, table
+
+
+def _write(path: Path, names: list[str], table: list[list[str]]) -> None:
+    """The table as CSV, written to a temporary file and then renamed (never half-written)."""
+    partial = path.with_name(path.name + ".part")
+    with partial.open("w", newline="") as handle:
+        csv.writer(handle).writerows([["step", *names], *table])
+    partial.replace(path)
 
 
 def _best_peer(kg: float, peers: list[object]) -> str | None:
@@ -410,7 +463,7 @@ def _best_peer(kg: float, peers: list[object]) -> str | None:
     done = [t for t in peers if isinstance(t, float)]
     if done:
         return f"{kg / min(done):.2f}"
-    limits = [float(t[2:]) for t in peers if isinstance(t, str)]
+    limits = [float(t[2:]) for t in peers if isinstance(t, str) and t.startswith("> ")]
     return f"< {kg / max(limits):.3f}" if limits else None
 
 
