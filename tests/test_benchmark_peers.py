@@ -1,5 +1,6 @@
 """benchmarks/scale.py with kg's peers (issue 17, item 4): a peer whose package is missing is skipped
-and said so, and a peer's process is stopped at its time limit, its step then shown as over N s."""
+and said so; a peer's process is stopped at its time limit (its step then shown as over N s) and fails
+alone, as out of memory, beyond its memory bound."""
 
 from __future__ import annotations
 
@@ -60,3 +61,14 @@ def test_a_peer_over_its_time_limit_is_stopped(scale: object) -> None:
         "validation": 2.0,
         "findings": 3,
     }
+
+
+def test_a_peer_over_its_memory_bound_fails_alone(scale: object) -> None:
+    with pytest.raises(scale.ChildFailed, match=r"out of memory \(> 0.5 GB\)"):
+        scale.run_child([sys.executable, "-c", "b = bytearray(2**31)"], timeout=30, memory=0.5)
+    lines = [{"failed": "out of memory (> 0.5 GB)"}]
+    assert scale.peer_result(lines, None, "validation", 600) == {"validation": "out of memory (> 0.5 GB)"}
+    assert scale.run_child([sys.executable, "-c", "print('{\"load\": 1.0}')"], timeout=30, memory=0.5) == (
+        [{"load": 1.0}],
+        None,
+    )
