@@ -47,14 +47,10 @@ def missing(names: list[str]) -> list[str]:
     return [name for name in names if find_spec(PEERS[name][1]) is None]
 
 
-def data_files(data: Path) -> list[Path]:
-    """The bundled municipalities and programme, and the synthetic file: the data of one size."""
-    from kg.core import bundle
-
-    return [p for p in bundle.data_files() if p.name in ("gemeenten.ttl", "programma.ttl")] + [data]
-
-
 def _inputs(data: Path) -> tuple[list[Path], list[Path]]:
+    """The ontology, the data of one size (as scale.py gives them to kg) and the shapes."""
+    from scale import data_files  # here: scale imports this module
+
     from kg.core import bundle
 
     return bundle.ontology_files() + data_files(data), bundle.shapes_files()
