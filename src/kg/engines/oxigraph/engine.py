@@ -150,7 +150,12 @@ class OxigraphEngine:
 
     def validate(self, shapes: Sequence[Path] | None = None) -> ValidationReport:
         """SHACL compiled to SPARQL on the store; pyshacl for shapes the compiler declines."""
-        return validate_compiled(
+        return validate_compiled(*self._validation(shapes))
+
+    def _validation(self, shapes: Sequence[Path] | None) -> tuple:
+        """What the validators take: the store, the asserted graphs, the literal table, the shapes,
+        the base IRI and the rdflib copy pyshacl would validate."""
+        return (
             self.store,
             [ONTOLOGY, DATA],
             self.exact,
@@ -172,14 +177,7 @@ class OxigraphEngine:
         again; the report is the same."""
         from kg.engines.revalidation import revalidate, validate_with_state
 
-        args = (
-            self.store,
-            [ONTOLOGY, DATA],
-            self.exact,
-            shapes,
-            self.base,
-            lambda: self.to_rdflib([ONTOLOGY_GRAPH, DATA_GRAPH]),
-        )
+        args = self._validation(shapes)
         if state is None:
             return validate_with_state(*args)
         return revalidate(*args, state, added, removed)
