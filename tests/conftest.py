@@ -49,6 +49,17 @@ def source_text() -> str:
     return shared("sources/experimentpartners.txt").read_text(encoding="utf-8")
 
 
+def copy_bundled_data(folder: Path) -> Path:
+    """A copy of the bundled data files under ``folder``, in their own layout; returns ``folder``."""
+    from kg.core import bundle
+
+    for path in bundle.data_files():
+        target = folder / path.relative_to(bundle.project_dir() / "data")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    return folder
+
+
 def rows(graph: kg.KnowledgeGraph, name: str, **params: str) -> list[dict]:
     """A stored query's rows as dicts of plain values."""
     return list(graph.query(name, params))

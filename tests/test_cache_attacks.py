@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import copy_bundled_data
 
-from kg.core import bundle
 from kg.graph import DATA, INFERRED, ONTOLOGY, KnowledgeGraph
 
 PREFIXES = """@prefix ex: <http://example.org/> .
@@ -433,11 +433,7 @@ def test_a_new_file_edited_between_hashing_and_loading(world: Path) -> None:
 
 def test_bundled_data_with_a_change_in_a_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
-    data = tmp_path / "data"
-    for path in bundle.data_files():
-        target = data / path.relative_to(bundle.project_dir() / "data")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, target)
+    data = copy_bundled_data(tmp_path / "data")
     files = sorted(data.rglob("*.ttl"))
 
     def same() -> KnowledgeGraph:

@@ -4,13 +4,12 @@ triples and answers are exactly those of loading the changed files from scratch.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_bundled_data
 
 import kg
-from kg.core import bundle
 from kg.graph import DATA, INFERRED, KnowledgeGraph
 
 NEW = """@prefix gm: <https://identifier.overheid.nl/tooi/id/gemeente/> .
@@ -26,12 +25,7 @@ init:nieuw a mi:Initiative ; skos:prefLabel "Nieuw initiatief"@nl ;
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
-    data = tmp_path / "data"
-    for path in bundle.data_files():
-        target = data / path.relative_to(bundle.project_dir() / "data")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, target)
-    return data
+    return copy_bundled_data(tmp_path / "data")
 
 
 def _files(data: Path) -> list[Path]:
