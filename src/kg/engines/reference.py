@@ -102,8 +102,13 @@ class RdflibEngine:
         return copy
 
     def infer(self, reasoner: str | None = None) -> int:
-        """The OWL 2 RL closure by owlrl; the inferred graph keeps what the asserted graphs lack."""
+        """The OWL 2 RL closure by owlrl; the inferred graph keeps what the asserted graphs lack.
+
+        owlrl reasons in generalised RDF and also derives triples with a literal subject (such as
+        ``"label"@en owl:sameAs "label"@en``); RDF has none (RDF 1.1 Concepts, section 3.1), so they
+        are left out, as the oxigraph engine's owlrl reasoner leaves them out."""
         import owlrl
+        import rdflib
 
         if reasoner not in (None, "owlrl"):
             raise UsageError(f"the rdflib engine infers with owlrl only, not {reasoner!r}")
@@ -114,7 +119,7 @@ class RdflibEngine:
         inferred = self._graph(INFERRED_GRAPH)
         inferred.remove((None, None, None))
         for triple in closure:
-            if triple not in asserted:
+            if triple not in asserted and not isinstance(triple[0], rdflib.Literal):
                 inferred.add(triple)
         self.reasoner = "owlrl"
         return len(inferred)
