@@ -85,6 +85,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
+def _reasoner_option(p: argparse.ArgumentParser, before: str = "", after: str = "") -> None:
+    """The one ``--reasoner`` option, worded for its verb."""
+    p.add_argument(
+        "--reasoner",
+        choices=REASONERS,
+        default="rules",
+        help=f"{before}rules (fast, default) or owlrl (full OWL 2 RL reference){after}",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -278,12 +288,7 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="allow SERVICE calls to endpoints whose IRI starts with PREFIX (repeatable; default: refused)",
     )
-    p.add_argument(
-        "--reasoner",
-        choices=REASONERS,
-        default="rules",
-        help="rules (fast, default) or owlrl (full OWL 2 RL reference)",
-    )
+    _reasoner_option(p)
     p.add_argument(
         "--endpoint",
         metavar="URL",
@@ -297,13 +302,7 @@ def _parser() -> argparse.ArgumentParser:
         out,
         remote,
     )
-    p.add_argument(
-        "--reasoner",
-        choices=REASONERS,
-        default="rules",
-        help="rules (fast, default) or owlrl (full OWL 2 RL reference); a store (--endpoint) always "
-        "gets the rules",
-    )
+    _reasoner_option(p, after="; a store (--endpoint) always gets the rules")
     p.add_argument("--endpoint", metavar="URL", help="the store's SPARQL query endpoint (after kg push)")
     p.add_argument(
         "--update-endpoint", metavar="URL", help="the store's SPARQL Update endpoint (needed with --endpoint)"
@@ -321,12 +320,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add the inferred triples (a named graph of their own in trig/nquads)",
     )
-    p.add_argument(
-        "--reasoner",
-        choices=REASONERS,
-        default="rules",
-        help="with --inferred: rules (fast, default) or owlrl (full OWL 2 RL reference)",
-    )
+    _reasoner_option(p, before="with --inferred: ")
 
     p = verb("diff", "what changed between two graphs (exit 1 if they differ, as diff does)", out)
     p.add_argument("old", metavar="OLD", help="file, folder or REV:PATH")
