@@ -253,14 +253,37 @@ def test_api_errors(server: str, path: str, status: int, message: str) -> None:
 
 
 def test_openapi_describes_every_stored_query(server: str) -> None:
+    from openapi_spec_validator import validate
+
     doc = json.loads(fetch(server + "/openapi.json")[2])
+    validate(doc)  # an independent OpenAPI 3.0 validator
     assert doc["openapi"].startswith("3.0")
     for name, query in kg.stored_queries().items():
         operation = doc["paths"][f"/api/queries/{name}"]["get"]
         assert {p["name"]: p["required"] for p in operation["parameters"]} == {
-            p.name: p.required for p in query.parameters
+            **{p.name: p.required for p in query.parameters},
+            "format": False,
+            "page": False,
         }
         assert operation["summary"] == query.summary
+        assert {"X-KG-Truncated", "X-KG-Row-Limit", "Link"} <= set(operation["responses"]["200"]["headers"])
+
+
+def test_openapi_parameters_work_as_documented(server: str) -> None:
+    """Every documented ``format`` value is answered in its media type; ``page`` gives a Link header."""
+    doc = json.loads(fetch(server + "/openapi.json")[2])
+    operation = doc["paths"]["/api/queries/initiatives"]["get"]
+    formats = next(p for p in operation["parameters"] if p["name"] == "format")["schema"]["enum"]
+    select = {"json": "sparql-results+json", "xml": "sparql-results+xml", "csv": "csv", "tsv": "tab-sep"}
+    assert set(select) < set(formats)  # the others are RDF formats, for CONSTRUCT answers
+    for fmt in formats:
+        status, headers, _ = fetch(server + f"/api/queries/initiatives?format={fmt}")
+        assert status == (200 if fmt in select else 406), fmt
+        if fmt in select:
+            assert select[fmt] in headers["Content-Type"]
+    status, headers, body = fetch(server + "/api/queries/initiatives?format=csv&page=1")
+    assert status == 200 and 'rel="first"' in headers["Link"]
+    assert body.decode().count("\n") == 12  # header and the eleven partners
 
 
 # --- linked-data pages --------------------------------------------------------------------------

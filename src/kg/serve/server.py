@@ -73,15 +73,43 @@ def openapi(stored: dict[str, queries.StoredQuery], server_url: str) -> dict:
             "application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}}}}
         },
     }
+    string = {"schema": {"type": "string"}}
+    headers = {
+        "X-KG-Truncated": {"description": "the server's row limit cut the answer, and by how much", **string},
+        "X-KG-Row-Limit": {
+            "description": "on a long answer sent as it is computed (its head cannot say whether it will "
+            "be cut): the server's row limit",
+            **string,
+        },
+    }
+    results = {"description": "query results", "headers": headers, "content": result_content}
+    fmt = {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "description": "the answer's format, instead of the Accept header: json, xml, csv or tsv for SELECT "
+        "and ASK, an RDF format for CONSTRUCT and DESCRIBE",
+        "schema": {"type": "string", "enum": [f for f in FORMAT_PARAM if f != "html"]},
+    }
+    busy = {**error, "description": "every worker is busy: try again after Retry-After seconds"}
     paths: dict = {
         "/sparql": {
             "get": {
                 "summary": "SPARQL 1.1 query (GET)",
                 "operationId": "sparqlGet",
                 "parameters": [
-                    {"name": "query", "in": "query", "required": False, "schema": {"type": "string"}}
+                    {"name": "query", "in": "query", "required": False, "schema": {"type": "string"}},
+                    fmt,
                 ],
-                "responses": {"200": {"description": "query results", "content": result_content}},
+                "responses": {
+                    "200": results,
+                    "400": {
+                        **error,
+                        "description": "a SPARQL syntax error, a refused query or no answer in time",
+                    },
+                    "406": {**error, "description": "no acceptable format for this answer"},
+                    "503": busy,
+                },
             }
         },
         "/api/queries": {
@@ -96,6 +124,13 @@ def openapi(stored: dict[str, queries.StoredQuery], server_url: str) -> dict:
                 },
             }
         },
+    }
+    page = {
+        "name": "page",
+        "in": "query",
+        "required": False,
+        "description": "only this page (from 1) of the answer: the query's '#+ pagination' rows, else 100",
+        "schema": {"type": "integer", "minimum": 1},
     }
     for name, query in stored.items():
         parameters = []
@@ -126,10 +161,21 @@ def openapi(stored: dict[str, queries.StoredQuery], server_url: str) -> dict:
                 "description": query.description or query.summary,
                 "operationId": name.replace("-", "_"),
                 "tags": list(query.tags),
-                "parameters": parameters,
+                "parameters": [*parameters, fmt, page],
                 "responses": {
-                    "200": {"description": "query results", "content": result_content},
-                    "400": error,
+                    "200": {
+                        **results,
+                        "headers": {
+                            **headers,
+                            "Link": {
+                                "description": "with page: the first, previous and next pages (RFC 8288)",
+                                **string,
+                            },
+                        },
+                    },
+                    "400": {**error, "description": "a bad parameter, or no answer in time"},
+                    "406": {**error, "description": "no acceptable format for this answer"},
+                    "503": busy,
                 },
             }
         }
