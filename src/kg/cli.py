@@ -95,6 +95,18 @@ def _reasoner_option(p: argparse.ArgumentParser, before: str = "", after: str = 
     )
 
 
+def _allow_service_option(p: argparse.ArgumentParser) -> None:
+    """The one ``--allow-service`` option (kg query, kg serve)."""
+    p.add_argument(
+        "--allow-service",
+        metavar="PREFIX",
+        action="append",
+        default=[],
+        help="allow SERVICE calls to endpoints whose IRI starts with PREFIX (repeatable; "
+        "default: federated queries are refused)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -281,13 +293,7 @@ def _parser() -> argparse.ArgumentParser:
         help="for --format csv: rfc4180 (W3C SPARQL CSV, default) or excel-nl (semicolons, decimal commas "
         "and a UTF-8 BOM, for Excel with Dutch settings)",
     )
-    p.add_argument(
-        "--allow-service",
-        metavar="PREFIX",
-        action="append",
-        default=[],
-        help="allow SERVICE calls to endpoints whose IRI starts with PREFIX (repeatable; default: refused)",
-    )
+    _allow_service_option(p)
     _reasoner_option(p)
     p.add_argument(
         "--endpoint",
@@ -405,14 +411,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="MB",
         help="memory a query may use above its worker's start; more stops it with 503 (default 1024)",
     )
-    p.add_argument(
-        "--allow-service",
-        metavar="PREFIX",
-        action="append",
-        default=[],
-        help="allow SERVICE calls to endpoints whose IRI starts with PREFIX (repeatable; "
-        "default: federated queries are refused)",
-    )
+    _allow_service_option(p)
     p.add_argument(
         "--cors-origin",
         default="*",
