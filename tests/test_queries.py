@@ -348,3 +348,32 @@ def test_provenance_lists_every_statement_of_the_partner_file(graph: kg.Knowledg
     result = graph.query("provenance", {"initiative": "wattwest"})
     found = {tuple(str(t.value) for t in row[:3]) for row in result.rows}
     assert found == expected and len(expected) == 40
+
+
+def test_the_allowed_check_agrees_with_the_values_list(graph: kg.KnowledgeGraph) -> None:
+    """The one-lookup check (KnowledgeGraph._allowed) accepts exactly the listed values: every stored
+    parameter with a values pattern (BIND ... AS ?value among them), each listed value and some that
+    are not listed, and patterns with OPTIONAL, FILTER and UNION."""
+    cases = []
+    for stored in kg.stored_queries().values():
+        for param in stored.parameters:
+            if param.values:
+                cases.append((stored, param))
+    probe = kg.core.queries.parse(
+        "#+ values:\n"
+        '#+   a: "?i a mi:Initiative OPTIONAL { ?i skos:prefLabel ?label } ?i dct:identifier ?value"\n'
+        '#+   b: "?i dct:identifier ?value FILTER (STRSTARTS(?value, \\"w\\"))"\n'
+        '#+   c: "{ ?i dct:identifier ?value } UNION { ?c skos:notation ?value }"\n'
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+        "PREFIX mi: <https://w3id.org/initiatieven/def/>\n"
+        "PREFIX dct: <http://purl.org/dc/terms/>\n"
+        "SELECT * WHERE { ?s ?p ?_a , ?_b , ?_c }",
+        "probe",
+    )
+    cases += [(probe, p) for p in probe.parameters]
+    assert len(cases) >= 11 and all(p.values for _, p in cases)
+    assert any("AS ?value" in p.values for _, p in cases)
+    for stored, param in cases:
+        listed = set(graph.values(stored, param.name))
+        for raw in [*sorted(listed), "nobody", "Utrecht ", "wattwest2", ""]:
+            assert graph._allowed(stored, param, raw) == (raw in listed), (stored.name, param.name, raw)

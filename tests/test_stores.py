@@ -475,3 +475,23 @@ def test_push_strict_exits_1_when_a_literal_is_rewritten(store, tmp_path, capsys
     strict_clean = ["push", "--data", str(clean), *checked[3:], "--strict"]
     assert main(strict_clean) == 0
     assert "gives back every typed literal as written" in capsys.readouterr().err
+
+
+def test_values_outside_the_list_are_refused_on_the_store(store, pushed, local) -> None:
+    """The one-lookup check of a parameter value (queries.StoredQuery.allowed_query) refuses on the
+    store exactly what it refuses locally, for every parameter with a values pattern."""
+    checked = 0
+    for name, query in stored_queries().items():
+        for param in query.parameters:
+            if not param.values:
+                continue
+            for raw in ["nobody", local.values(query, param.name)[0] + "x"]:
+                base = {p.name: p.example for p in query.parameters if p.required and p.example}
+                params = {**base, param.name: raw}
+                with pytest.raises(kg.ParameterError) as here:
+                    local.query(name, params)
+                with pytest.raises(kg.ParameterError) as there:
+                    remote.query(name, pushed, params)
+                assert str(there.value) == str(here.value)
+                checked += 1
+    assert checked >= 16

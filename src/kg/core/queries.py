@@ -7,14 +7,15 @@ the engine (SEP-0007 substitution); they are never pasted into the query text.
 
 Header keys: ``summary``, ``description``, ``tags``, ``defaults`` (example values) and ``enumerate``
 (grlc); kg adds ``params`` (one line of help per parameter), ``values`` (a SPARQL pattern binding
-``?value`` that lists the allowed values of a parameter, and optionally ``?label``: other names a user
-may give a value by, matched in any case) and ``inference`` (false: asserted triples only).
+``?value`` in every solution, listing the allowed values of a parameter, and optionally ``?label``:
+other names a user may give a value by, matched in any case) and ``inference`` (false: asserted triples only).
 ``pagination: N`` (grlc) pages the answer by N rows: ``kg query --page`` and the web API's ``?page=``.
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,9 +108,22 @@ class StoredQuery:
         return f"{prefixes}\nSELECT DISTINCT ?value{label} WHERE {{ {param.values} }} ORDER BY ?value"
 
     def allowed_query(self, param: Parameter, raw: str) -> str:
-        """An ASK: is ``raw`` (as a plain string) one of the allowed values of ``param``?"""
+        """An ASK: is ``raw`` (as a plain string) one of the allowed values of ``param``?
+
+        The VALUES block comes first in the pattern's own group, so engines bind ``?value`` before
+        they match (Oxigraph at 10,000 initiatives: 0.2 ms for an unknown value, against 11 ms when the
+        pattern is a group of its own, growing with the data). A pattern that assigns ``?value`` (BIND
+        ... AS ?value) may not see it bound before (SPARQL 1.1, section 18.2.1), so it stays a group
+        of its own, joined with the VALUES block."""
         prefixes = "\n".join(_PREFIX_DECL.findall(self.text))
-        return f"{prefixes}\nASK {{ VALUES ?value {{ {ox.Literal(raw)} }} {{ {param.values} }} }}"
+        value = ox.Literal(raw)
+        toks = tokens(param.values or "")
+        assigns = any(
+            a.text.upper() == "AS" and b.text in ("?value", "$value") for a, b in itertools.pairwise(toks)
+        )
+        if assigns:
+            return f"{prefixes}\nASK {{ VALUES ?value {{ {value} }} {{ {param.values} }} }}"
+        return f"{prefixes}\nASK {{ VALUES ?value {{ {value} }} {param.values} }}"
 
 
 def expand(value: str) -> str:
