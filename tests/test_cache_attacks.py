@@ -699,3 +699,29 @@ def test_a_missing_file_is_an_input_error_with_the_cache(world: Path) -> None:
 
     with pytest.raises(InputError, match=r"missing\.ttl"):
         KnowledgeGraph.load([world / "missing.ttl"], ontology=[world / "ontology.ttl"], cache=True)
+
+
+def test_a_file_edited_and_edited_back_while_it_is_read(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A -> C (read) -> A during a load from scratch: the content hash is A's again at the end, but
+    the graph holds C; the entry must not be kept under A's name."""
+    from kg.core import loading
+
+    version_a = BASE
+    version_c = BASE + "ex:c ex:knows ex:ann .\n"
+    data = _write(world, "a.ttl", version_a)
+    real = loading.load_files
+
+    def edited_meanwhile(store, files, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if data in [Path(f) for f in files]:
+            data.write_text(PREFIXES + version_c)
+            try:
+                return real(store, files, *args, **kwargs)
+            finally:
+                data.write_text(PREFIXES + version_a)
+        return real(store, files, *args, **kwargs)
+
+    monkeypatch.setattr("kg.engines.oxigraph.engine.load_files", edited_meanwhile)
+    graph = KnowledgeGraph.load([data], ontology=[world / "ontology.ttl"], cache=True)
+    assert graph.query("ASK { <http://example.org/c> ?p ?o }").boolean  # this command read C
+    monkeypatch.setattr("kg.engines.oxigraph.engine.load_files", real)
+    _check(world)  # A from the cache is A

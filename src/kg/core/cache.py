@@ -77,6 +77,7 @@ class Hashes:
         except (OSError, ValueError):
             self.memo = {}
         self.changed = False
+        self.seen: dict[str, list[int]] = {}  # resolved path -> its stat signature when hashed
 
     def of(self, path: Path) -> str:
         resolved = str(Path(path).resolve())
@@ -84,7 +85,8 @@ class Hashes:
             info = os.stat(resolved)
         except OSError as err:
             raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
-        signature = [info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns]
+        signature = _signature(info)
+        self.seen[resolved] = signature
         known = self.memo.get(resolved)
         if isinstance(known, list) and len(known) == 6 and known[:4] == signature:
             return str(known[5])
@@ -92,7 +94,7 @@ class Hashes:
         digest = _digest(Path(resolved))
         after = os.stat(resolved)
         settled = max(after.st_mtime_ns, after.st_ctime_ns) < started - RACY_SECONDS * 10**9
-        if settled and [after.st_size, after.st_ino, after.st_mtime_ns, after.st_ctime_ns] == signature:
+        if settled and _signature(after) == signature:
             self.memo[resolved] = [*signature, started, digest]
             self.changed = True
         return digest
@@ -108,6 +110,11 @@ class Hashes:
             os.replace(tmp, self.path)
         except OSError:
             pass  # only a memo: the next command hashes again
+
+
+def _signature(info: os.stat_result) -> list[int]:
+    """What tells a file changed without reading it: size, inode, modification and change times."""
+    return [info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns]
 
 
 def _code_digest() -> str:
@@ -151,6 +158,7 @@ class Cache:
         self.entry = self.root / key
         self.inputs = inputs
         self._given: tuple | None = None  # engine, base, ontology and data files, to check again
+        self._seen: dict[str, list[int]] = {}  # their stat signatures when they were hashed
 
     @classmethod
     def for_inputs(
@@ -162,6 +170,7 @@ class Cache:
         hashes.save()
         found = cls(key, folder, inputs)
         found._given = (engine, base, list(ontology), list(data))
+        found._seen = dict(hashes.seen)
         if found.exists():
             with suppress(OSError):
                 os.utime(found.entry)  # used now (the least recently used entry goes first)
@@ -213,12 +222,15 @@ class Cache:
             raise
 
     def _unchanged(self) -> bool:
-        """Whether the input files still have the content they had when this entry was named (a file
-        edited since may have been read in its new form: the entry is then not kept)."""
+        """Whether the input files are untouched since this entry was named: the same stat signature
+        and content. A file edited since may have been read in its new form, even one edited back to
+        its old content meanwhile (A, then C read, then A again): the entry is then not kept."""
         if self._given is None:
             return True
         hashes = Hashes(self.root)
         try:
+            if any(_signature(os.stat(path)) != seen for path, seen in self._seen.items()):
+                return False
             return _inputs(*self._given, hashes)[0] == self.key
         except OSError:
             return False
