@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 import kg
@@ -271,3 +272,43 @@ def test_kept_answers_carry_literals_as_written(tmp_path: Path, folder: Path) ->
     again = KnowledgeGraph.load([data], cache=True)
     assert again.query(question).rows == first.query(question).rows
     assert again._engine is None  # from the kept answer
+
+
+def test_a_kept_output_changed_in_place_is_rendered_again(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The copy of a whole answer in a format ends with its CRC-32: a byte changed in place (same
+    size) is found before anything is written, and the answer is rendered again."""
+    assert main(["query", "initiatives", "--format", "csv", "--no-cache"]) == 0
+    want = capsys.readouterr().out
+    for _ in range(2):  # computes and keeps the answer, then renders and keeps the csv
+        assert main(["query", "initiatives", "--format", "csv"]) == 0
+        assert capsys.readouterr().out == want
+    (kept,) = folder.glob("*/answers/*-csv.out")
+    content = kept.read_bytes()
+    assert b"Wijkonderneming" in content
+    kept.write_bytes(content.replace(b"Wijkonderneming", b"Wijkondernemink", 1))
+    assert main(["query", "initiatives", "--format", "csv"]) == 0
+    assert capsys.readouterr().out == want
+    assert main(["query", "initiatives", "--format", "csv"]) == 0  # the copy kept again is whole
+    assert capsys.readouterr().out == want
+
+
+@pytest.mark.parametrize("count", [1, 255, 256, 257, 1000])
+def test_each_group_of_kept_rows_is_checked(tmp_path: Path, count: int) -> None:
+    """A changed byte in the last row is found by a read of that row (or of all), whatever the
+    number of rows around the group size; rows of other groups stay readable."""
+    rows = [(ox.Literal(f"row {i:04d}"),) for i in range(count)]
+    path = tmp_path / "a.tsv"
+    with path.open("wb") as handle:
+        assert cache._write_answer(handle, ["x"], rows)
+    kept = cache.Answers(path)
+    kept.verify()
+    assert [r[0].value for r in kept.rows()] == [r[0].value for r in rows]
+    path.write_bytes(path.read_bytes().replace(f"row {count - 1:04d}".encode(), b"row XXXX", 1))
+    kept = cache.Answers(path)
+    for offset, limit in ((0, None), (count - 1, 1), (max(0, count - 3), 10)):
+        with pytest.raises(ValueError, match="damaged"):
+            kept.verify(offset, limit)
+    if count > 256:
+        kept.verify(0, 256)  # the first group is whole

@@ -346,7 +346,7 @@ class KnowledgeGraph:
             return None
         key = cache.answer_key(kind, text, default, names, base, self.reasoner)
         try:
-            answers = cache.answer(key)
+            answers = cache.answer(key, offset, limit)
             if answers is None and kind == "ASK":
                 asked = on_big_stack(
                     lambda: self.engine.query(text, default, named=names, base=base, where=where)

@@ -29,6 +29,7 @@ import os
 import shutil
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -50,6 +51,8 @@ _MEMO = "hashes.json"
 _INPUTS = "inputs.json"
 _SOURCES = ".sources"
 _TRAILER = 16  # bytes: row count and the offset of the row index, both unsigned 64-bit
+_CRC = 4  # bytes: a CRC-32 (zlib), per group of rows of a kept answer and at the end of a kept output
+_GROUP = 256  # rows of a kept answer under one CRC-32 (a page checks the groups it overlaps)
 
 
 def root() -> Path:
@@ -310,15 +313,21 @@ class Cache:
     def answer_key(self, *parts: object) -> str:
         return hashlib.sha256(json.dumps([str(p) for p in parts]).encode()).hexdigest()
 
-    def answer(self, key: str) -> Answers | None:
-        """The stored answer for ``key``, or None."""
+    def answer(self, key: str, offset: int = 0, limit: int | None = None) -> Answers | None:
+        """The stored answer for ``key``, or None; None too if it is damaged in its structure or in
+        any of the rows ``offset`` to ``offset + limit`` (all after ``offset`` if limit is None), the
+        rows about to be read (it is then removed, to be computed and kept again)."""
         path = self.entry / "answers" / f"{key}.tsv"
         if not (self.exists() and path.is_file()):
             return None
         try:
-            return Answers(path)
+            answers = Answers(path)
+            answers.verify(offset, limit)
+            return answers
         except ValueError:  # damaged: computed and kept again
             path.unlink(missing_ok=True)
+            for kept in path.parent.glob(f"{key}-*.out"):
+                kept.unlink(missing_ok=True)
             return None
 
     def keep_answer(self, key: str, variables: Sequence[str], rows: Iterable[Sequence]) -> Answers | None:
@@ -341,21 +350,29 @@ class Cache:
 
 
 def _write_answer(handle: BinaryIO, variables: Sequence[str], rows: Iterable[Sequence]) -> bool:
-    """TSV (SPARQL 1.1 Query Results TSV) of the rows, then the byte offset of each row, then the
-    trailer. False if there are more than MAX_ROWS rows."""
-    offsets = array.array("Q")
+    """TSV (SPARQL 1.1 Query Results TSV) of the rows, then the byte offset of each row, the CRC-32
+    of the header and of each :data:`_GROUP` rows, and the trailer. False if there are more than
+    MAX_ROWS rows."""
     header = ("\t".join(f"?{v}" for v in variables) + "\n").encode()
+    offsets, crcs = array.array("Q"), array.array("I", [zlib.crc32(header)])
     handle.write(header)
-    position = len(header)
+    position, crc = len(header), 0
     for row in rows:
         if len(offsets) >= MAX_ROWS:
             return False
         line = ("\t".join("" if t is None else result_stream._tsv_term(t) for t in row) + "\n").encode()
+        if offsets and len(offsets) % _GROUP == 0:
+            crcs.append(crc)
+            crc = 0
         offsets.append(position)
+        crc = zlib.crc32(line, crc)
         handle.write(line)
         position += len(line)
+    if offsets:
+        crcs.append(crc)
     offsets.append(position)  # the end of the last row
     handle.write(offsets.tobytes())
+    handle.write(crcs.tobytes())
     handle.write(array.array("Q", [len(offsets) - 1, position]).tobytes())
     return True
 
@@ -376,12 +393,19 @@ class Answers:
             self.count, self._index = int(trailer[0]), int(trailer[1])
             handle.seek(0)
             self._header = handle.readline()
-            if self._index + 8 * (self.count + 1) + _TRAILER != size or len(self._header) > self._index:
+            self._crcs = self._index + 8 * (self.count + 1)
+            groups = -(-self.count // _GROUP)
+            if self._crcs + _CRC * (groups + 1) + _TRAILER != size or len(self._header) > self._index:
                 raise ValueError(f"{path}: damaged cache file (not the size its index says)")
             if self._offset(handle, self.count) != self._index or self._offset(handle, 0) != len(
                 self._header
             ):
                 raise ValueError(f"{path}: damaged cache file (its index does not match)")
+            handle.seek(self._crcs)
+            header_crc = array.array("I")
+            header_crc.frombytes(handle.read(_CRC))
+            if zlib.crc32(self._header) != header_crc[0]:
+                raise ValueError(f"{path}: damaged cache file (its header changed)")
         self.variables = [v[1:] for v in self._header.decode().rstrip("\n").split("\t") if v]
 
     def _offset(self, handle: BinaryIO, row: int) -> int:
@@ -389,6 +413,27 @@ class Answers:
         value = array.array("Q")
         value.frombytes(handle.read(8))
         return int(value[0])
+
+    def verify(self, offset: int = 0, limit: int | None = None) -> None:
+        """Raise ValueError unless rows ``offset`` to ``offset + limit`` (their groups of
+        :data:`_GROUP`) have the CRC-32 they were written with (a byte changed in place changes no
+        size and no offset)."""
+        start = min(offset, self.count)
+        stop = self.count if limit is None else min(self.count, start + limit)
+        if stop <= start:
+            return
+        first, last = start // _GROUP, (stop - 1) // _GROUP + 1
+        with self.path.open("rb") as handle:
+            crcs = array.array("I")
+            handle.seek(self._crcs + _CRC * (first + 1))  # after the header's
+            crcs.frombytes(handle.read(_CRC * (last - first)))
+            begin = self._offset(handle, first * _GROUP)
+            for number, group in enumerate(range(first, last)):
+                end = self._offset(handle, min((group + 1) * _GROUP, self.count))
+                handle.seek(begin)
+                if zlib.crc32(handle.read(end - begin)) != crcs[number]:
+                    raise ValueError(f"{self.path}: damaged cache file (rows {group * _GROUP}- changed)")
+                begin = end
 
     def rows(self, offset: int = 0, limit: int | None = None) -> Iterator[tuple]:
         """Rows ``offset`` to ``offset + limit`` (all after ``offset`` if limit is None)."""
@@ -408,14 +453,17 @@ class Answers:
         kept = self.path.with_name(f"{self.path.stem}-{fmt}.out")
         try:
             with kept.open("rb") as handle:
-                shutil.copyfileobj(handle, out, 1 << 20)
-                return
+                if _copy_checked(handle, out):
+                    return
+            kept.unlink(missing_ok=True)  # damaged: rendered and kept again
         except FileNotFoundError:
             pass
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as copy:
-                render(_Tee(out, copy))
+                tee = _Tee(out, copy)
+                render(tee)
+                copy.write(tee.crc.to_bytes(_CRC, "little"))
             os.replace(tmp, kept)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -437,15 +485,42 @@ class Answers:
                     yield tuple(solution)
 
 
+def _copy_checked(handle: BinaryIO, out: BinaryIO) -> bool:
+    """Copy a kept output (its bytes, then their CRC-32) to ``out`` if the CRC-32 matches; False,
+    writing nothing, if it does not (the file is read twice: checked first, then copied)."""
+    size = handle.seek(0, os.SEEK_END) - _CRC
+    if size < 0:
+        return False
+    handle.seek(size)
+    want = int.from_bytes(handle.read(_CRC), "little")
+    handle.seek(0)
+    crc, left = 0, size
+    while left > 0:
+        chunk = handle.read(min(left, 1 << 20))
+        if not chunk:
+            return False
+        crc, left = zlib.crc32(chunk, crc), left - len(chunk)
+    if crc != want:
+        return False
+    handle.seek(0)
+    left = size
+    while left > 0:
+        chunk = handle.read(min(left, 1 << 20))
+        out.write(chunk)
+        left -= len(chunk)
+    return True
+
+
 class _Tee:
-    """Writes to two binary files at once."""
+    """Writes to two binary files at once, and keeps the CRC-32 of what it wrote."""
 
     def __init__(self, first: BinaryIO, second: BinaryIO):
-        self.first, self.second = first, second
+        self.first, self.second, self.crc = first, second, 0
 
     def write(self, data: bytes) -> int:
         self.first.write(data)
         self.second.write(data)
+        self.crc = zlib.crc32(data, self.crc)
         return len(data)
 
     def flush(self) -> None:
