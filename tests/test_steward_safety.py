@@ -26,7 +26,7 @@ from kg.core.bundle import root as bundle_root
 from kg.core.files import JOURNAL, write_many
 from kg.core.namespaces import ID
 from kg.graph import DATA
-from kg.steward.intake import COLUMNS, import_csv
+from kg.steward.intake import COLUMNS, ImportRejected, import_csv
 
 NEW = (
     "linde,Buurttuin De Linde,De Linde,Dordrecht,stichting,buurttuin;groenbeheer,aanbesteden,1250,,2019,"
@@ -574,3 +574,103 @@ def test_a_journal_in_a_folder_above_the_data_is_never_obeyed(tmp_path: Path, ca
     code, out, _ = cli(capsys, "export", "--data", data, "--format", "nt")
     assert code == 0 and "<http://example.org/a>" in out
     assert journal.exists() and planted.exists() and victim.read_text().startswith("<http://example.org/s>")
+
+
+# --- 5. found by a steward's attacks (identity, records, cells) -------------------------------------
+
+
+def _row(**cells: str) -> str:
+    return ",".join(cells.get(c, "") for c in COLUMNS)
+
+
+NEW_CELLS = {
+    "municipality": "Tilburg",
+    "source_url": "https://example.org/b",
+    "description_nl": "Een botsing",
+    "description_en": "A collision",
+}
+
+
+def test_a_new_identifier_that_names_something_else_is_refused(project: Path, tmp_path: Path) -> None:
+    """init:wattwest-rechtsvorm-stichting is a legal-form period of wattwest: a new initiative of that
+    identifier would have replaced its description and made it an initiative too."""
+    data = project / "data"
+    before = snapshot(data)
+    rows = csv_file(tmp_path, _row(identifier="wattwest-rechtsvorm-stichting", name="Botsing", **NEW_CELLS))
+    with pytest.raises(ImportRejected) as caught:
+        import_csv(rows, data, lang="en")
+    assert [(e.row, e.column) for e in caught.value.errors] == [(2, "identifier")]
+    assert "11-wattwest.ttl" in caught.value.errors[0].message
+    assert snapshot(data) == before
+
+
+def test_an_initiative_found_by_its_name_is_recorded_under_its_own_iri(project: Path, tmp_path: Path) -> None:
+    """The identifier 'vereniging-duurzaam-soesterkwartier' is the slug of partner 1's name."""
+    data = project / "data"
+    rows = csv_file(tmp_path, _row(identifier="vereniging-duurzaam-soesterkwartier", founding_year="2003"))
+    result = import_csv(rows, data)
+    assert result.updated == ["duurzaam-soesterkwartier"] and list(result.changes) == result.updated
+    influenced = {s for s, p, _ in data_triples(data) if p == "http://www.w3.org/ns/prov#wasInfluencedBy"}
+    assert influenced == {ID + "initiatief/duurzaam-soesterkwartier"}
+
+
+def test_two_rows_for_one_initiative_are_refused_however_they_name_it(project: Path, tmp_path: Path) -> None:
+    data = project / "data"
+    before = snapshot(data)
+    rows = csv_file(
+        tmp_path,
+        _row(identifier="wattwest", founding_year="2005"),
+        _row(name="Wijkonderneming watTWest", founding_year="2006"),
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_csv(rows, data, lang="en")
+    assert [(e.row, e.column, e.message) for e in caught.value.errors] == [
+        (3, "name", "the same initiative as row 2")
+    ]
+    assert snapshot(data) == before
+
+
+@pytest.mark.parametrize("cell", ["Naam\x1b[31mROOD", "Tekst\x0bmet", "bel\x07", "del\x7f", "c1\x85c1"])
+def test_a_control_character_in_a_cell_is_refused(project: Path, tmp_path: Path, cell: str) -> None:
+    """An escape sequence would reach the steward's terminal in the change list, and a release's
+    workbook cannot hold a control character (XML 1.0 section 2.2)."""
+    data = project / "data"
+    before = snapshot(data)
+    rows = csv_file(tmp_path, _row(identifier="ctrl", name=cell, **NEW_CELLS))
+    with pytest.raises(ImportRejected) as caught:
+        import_csv(rows, data, lang="en")
+    assert [(e.row, e.column) for e in caught.value.errors] == [(2, "name")]
+    assert "\\x" in caught.value.errors[0].text("en") and "\x1b" not in caught.value.errors[0].text("en")
+    assert snapshot(data) == before
+
+
+def test_a_new_source_never_becomes_the_origin_of_what_was_there(project: Path, tmp_path: Path) -> None:
+    """A second source for wattwest: the statements partner 11's passage gave keep that one origin."""
+    data = project / "data"
+    before = _origins(project, "wattwest")
+    rows = csv_file(tmp_path, _row(identifier="wattwest", source_url="https://example.org/nieuw"))
+    import_csv(rows, data)
+    after = _origins(project, "wattwest")
+    assert before and {s: after.get(s) for s in before} == before
+
+
+def test_two_imports_in_one_second_are_two_records(project: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    data = project / "data"
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    first = csv_file(tmp_path, _row(identifier="marconia", founding_year="2001"), name="c.csv")
+    second = csv_file(tmp_path, _row(identifier="crabbehoeve", founding_year="2002"), name="d.csv")
+    import_csv(first, data, now=lambda: moment)
+    import_csv(second, data, now=lambda: moment)
+    graph = kg.load(sorted(data.rglob("*.ttl")))
+    answer = graph.query(
+        """SELECT ?i (COUNT(?file) AS ?files) (SAMPLE(?file) AS ?f) (SAMPLE(?who) AS ?w)
+        WHERE { ?i a mi:DataImport ; prov:used/dct:title ?file . ?who prov:wasInfluencedBy ?i }
+        GROUP BY ?i ORDER BY ?f""",
+        infer=False,
+    )
+    assert [(r["files"], r["f"], r["w"].rsplit("/", 1)[-1]) for r in answer] == [
+        (1, "c.csv", "marconia"),
+        (1, "d.csv", "crabbehoeve"),
+    ]

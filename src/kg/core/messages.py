@@ -62,6 +62,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "needs an identifier of lower-case letters, digits and hyphens (or a name to make one)",
     ),
     "row.same_as": ("hetzelfde initiatief als rij {row}", "the same initiative as row {row}"),
+    "row.taken": (
+        "noemt al iets anders dan een initiatief ({kind}, in {file}); kies een andere identificatie",
+        "already names something that is not an initiative ({kind}, in {file}); choose another identifier",
+    ),
+    "row.control": (
+        "bevat een stuurteken ({char}); haal het weg",
+        "holds a control character ({char}); remove it",
+    ),
     "row.unknown_code": ("onbekende code{hint}; bekend: {known}", "unknown code{hint}; known: {known}"),
     "row.ambiguous_code": (
         "past bij meer dan één code ({choices}); geef de code",

@@ -21,6 +21,12 @@ BOM = "\ufeff"
 DIALECTS = ("rfc4180", "excel-nl")
 
 
+# C0 controls but tab, LF and CR; DEL; C1 controls; the XML non-characters. None belongs in a cell of
+# text: they move a terminal's cursor or colour its text, and XML 1.0 (section 2.2), so .xlsx, cannot hold
+# the C0 ones.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
 def looks_like_formula(text: str) -> bool:
     """Whether a spreadsheet could take ``text`` for a formula (it starts so and is no plain number)."""
     return text.startswith(FORMULA_START) and not _NUMBER.fullmatch(text)

@@ -31,7 +31,7 @@ from kg.core.labels import Lookup
 from kg.core.messages import say
 from kg.core.namespaces import DEF, ID, PREFIXES, PROV, RDF, XSD
 from kg.core.progress import current
-from kg.core.spreadsheet import looks_like_formula
+from kg.core.spreadsheet import CONTROL, looks_like_formula
 from kg.core.turtle import declared_prefixes, header_comment, serialize
 from kg.graph import KnowledgeGraph
 
@@ -148,6 +148,7 @@ class ImportResult:
     delimiter: str = ","
     changes: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # (column, old, new)
     municipalities: list[str] = field(default_factory=list)  # "name (GMnnnn, province)" added
+    iris: list[str] = field(default_factory=list)  # the initiatives created or updated, as IRIs
 
     @property
     def changed(self) -> bool:
@@ -300,6 +301,7 @@ class _Known:
     provinces: dict[str, ox.NamedNode] = field(default_factory=dict)  # folded name or PVnn -> province
     added: dict[ox.NamedNode, tuple[int, tuple[str, str]]] = field(default_factory=dict)  # by this import
     province_of: dict[ox.NamedNode, ox.NamedNode] = field(default_factory=dict)
+    identifiers: dict[ox.NamedNode, str] = field(default_factory=dict)  # initiative -> its dct:identifier
 
     @classmethod
     def of(cls, graph: KnowledgeGraph) -> _Known:
@@ -350,15 +352,16 @@ class _Known:
                 labels.setdefault(r["c"], (r["code"], []))[1].extend([r["label"]] if r["label"] else [])
             codes[kind] = Lookup.of((c, code, found) for c, (code, found) in labels.items())
             shown.update({ox.NamedNode(r["c"]): r["code"] for r in answer})
-        initiatives = {}
+        initiatives, identifiers = {}, {}
         for row in graph.query(
             "SELECT ?i ?id ?name WHERE { ?i a mi:Initiative ; dct:identifier ?id ; skos:prefLabel ?name }",
             infer=False,
         ):
             initiatives[row["id"]] = ox.NamedNode(row["i"])
+            identifiers.setdefault(ox.NamedNode(row["i"]), row["id"])
             initiatives.setdefault(slug(row["name"]), ox.NamedNode(row["i"]))
         known = cls(municipalities, sorted(set(names)), codes, initiatives, shown, cbs, provinces)
-        known.province_of = province_of
+        known.province_of, known.identifiers = province_of, identifiers
         return known
 
 
@@ -723,12 +726,13 @@ def _import(
     graph = KnowledgeGraph.load(sorted(data_dir.rglob("*.ttl")))
     known = _Known.of(graph)
     owners = _owners(data_dir)
+    subjects = {t.subject for g in graph.graphs() for t in graph.triples(g)}
     errors: list[RowError] = []
     result = ImportResult(encoding=encoding, delimiter=delimiter)
     files: dict[Path, set[ox.Triple]] = {}
     originals: dict[Path, str] = {}
     before: dict[Path, set[ox.Triple]] = {}
-    seen: dict[str, int] = {}
+    seen: dict[ox.NamedNode, int] = {}  # initiative -> the row that names it
     bar = current()  # the caller's progress bar, if it shows one (kg.core.progress)
     if bar is not None:
         bar.total = len(rows)
@@ -739,15 +743,25 @@ def _import(
         formulas = [column for column, cell in cells.items() if looks_like_formula(cell) and cell != REMOVE]
         for column in formulas:
             row.error(column, "row.formula", first=cells[column][0])
-        if formulas:
+        controls = [column for column, cell in cells.items() if CONTROL.search(cell)]
+        for column in controls:
+            row.error(column, "row.control", char=repr(CONTROL.search(cells[column])[0]))
+        if formulas or controls:
             continue
         ident = cells.get("identifier") or slug(cells.get("name", ""))
+        named_by = "identifier" if cells.get("identifier") else "name"
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", ident or ""):
-            row.error("identifier" if cells.get("identifier") else "name", "row.identifier")
+            row.error(named_by, "row.identifier")
             continue
-        if ident in seen:
-            row.error("identifier", "row.same_as", row=seen[ident])
+        existing = known.initiatives.get(ident)
+        iri = existing or ox.NamedNode(f"{ID}initiatief/{ident}")
+        if iri in seen:  # by identifier in one row, by name in another: still one initiative
+            row.error(named_by, "row.same_as", row=seen[iri])
             continue
+        if existing is None and iri in subjects:  # a new initiative must not merge into another thing
+            row.error(named_by, "row.taken", kind=_kind(graph, iri), file=owners.get(iri, data_dir))
+            continue
+        ident = known.identifiers.get(iri, ident)  # an initiative found by its name keeps its identifier
         if any(cells.get(c) for c in ("municipality_cbs", "province", "province_cbs")):
             reference = _reference_file(data_dir, owners, known)
             if reference not in files:
@@ -760,9 +774,7 @@ def _import(
             row.municipality_refused = len(errors) > count  # one message for the cell, not two
             if added:
                 result.municipalities.append(added)
-        seen[ident] = number
-        existing = known.initiatives.get(ident)
-        iri = existing or ox.NamedNode(f"{ID}initiatief/{ident}")
+        seen[iri] = number
         target = owners.get(iri) or data_dir / "initiatieven" / f"{ident}.ttl"
         if target not in files:
             text = target.read_text(encoding="utf-8") if target.exists() else ""
@@ -772,6 +784,7 @@ def _import(
         old = _fields(files[target], iri, known)
         _apply(row, iri, ident, files[target], new=existing is None)
         (result.updated if existing else result.created).append(ident)
+        result.iris.append(iri.value)
         new = _fields(files[target], iri, known)
         changes = [(column, old[column], new[column]) for column in new if old[column] != new[column]]
         if changes:
@@ -790,8 +803,7 @@ def _import(
     if not result.files:
         return result
     added = set().union(*(files[target] - before[target] for target in files))
-    known = {t.subject for g in graph.graphs() for t in graph.triples(g)}
-    new = {t.subject for t in added if t.subject not in known}
+    new = {t.subject for t in added if t.subject not in subjects}
     result.files[data_dir / "imports.ttl"] = _record(
         data_dir / "imports.ttl", path, now(), added, new, result
     )
@@ -799,6 +811,12 @@ def _import(
     if not dry_run:
         write_many(data_dir, result.files)
     return result
+
+
+def _kind(graph: KnowledgeGraph, iri: ox.NamedNode) -> str:
+    """What ``iri`` is in the data, as its classes' local names (``LegalFormPeriod``)."""
+    answer = graph.query(f"SELECT DISTINCT ?t WHERE {{ {iri} a ?t }} ORDER BY ?t", infer=False)
+    return ", ".join(re.split(r"[/#]", r["t"])[-1] for r in answer) or "?"
 
 
 def _fields(triples: set[ox.Triple], iri: ox.NamedNode, known: _Known) -> dict[str, str]:
@@ -855,8 +873,12 @@ def _record(
     text = target.read_text(encoding="utf-8") if target.exists() else ""
     triples = {q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)}
     stamp = when.strftime("%Y%m%dT%H%M%SZ")
-    activity = ox.NamedNode(f"{ID}import/{stamp}")
-    used = ox.NamedNode(f"{ID}import/{stamp}/bestand")
+    activity, count = ox.NamedNode(f"{ID}import/{stamp}"), 1
+    recorded = {t.subject for t in triples}
+    while activity in recorded:  # another import in the same second: a record of its own
+        count += 1
+        activity = ox.NamedNode(f"{ID}import/{stamp}-{count}")
+    used = ox.NamedNode(f"{activity.value}/bestand")
     digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
     triples.update(
         {
@@ -868,14 +890,14 @@ def _record(
             ox.Triple(used, P["identifier"], ox.Literal(f"sha256:{digest}")),
         }
     )
-    for ident in result.created + result.updated:
-        triples.add(ox.Triple(ox.NamedNode(f"{ID}initiatief/{ident}"), P["influenced"], activity))
+    for iri in result.iris:
+        triples.add(ox.Triple(ox.NamedNode(iri), P["influenced"], activity))
     triples.update(ox.Triple(subject, P["generated"], activity) for subject in new)
     for statement in added:
         if statement.predicate in (P["derived"], P["influenced"]) or statement.subject in new:
             continue  # provenance links themselves, and statements about what the import created
         key = hashlib.sha256(f"{statement} .".encode()).hexdigest()[:20]
-        record = ox.NamedNode(f"{ID}import/{stamp}/uitspraak/{key}")
+        record = ox.NamedNode(f"{activity.value}/uitspraak/{key}")
         triples.update(
             {
                 ox.Triple(record, P["type"], C["Statement"]),
