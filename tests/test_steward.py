@@ -98,6 +98,26 @@ def test_fmt_sorts_and_keeps_header_comment() -> None:
     )
 
 
+def test_fmt_keeps_literals_as_written_beside_blank_nodes() -> None:
+    """RDF 1.1 Concepts 3.3: "007"^^xsd:integer and "7"^^xsd:integer are two terms; kg fmt must not
+    turn one into the other, also when the file has a blank node (labelled canonically)."""
+    import pyoxigraph as ox
+
+    text = (
+        "@prefix ex: <https://example.org/> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        'ex:a ex:n "007"^^xsd:integer , "TRUE"^^xsd:boolean , "1e1"^^xsd:double , "01"^^xsd:int ;\n'
+        '    ex:b [ ex:c "0.50"^^xsd:decimal , "x"@en-GB ] .\n'
+    )
+
+    def literals(turtle: str) -> list[str]:
+        quads = ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE)
+        return sorted(str(q.object) for q in quads if isinstance(q.object, ox.Literal))
+
+    formatted = format_text(text)
+    assert literals(formatted) == literals(text) and len(literals(text)) == 6
+    assert format_text(formatted) == formatted
+
+
 def test_fmt_bad_file(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.ttl"
     bad.write_text("@prefix ex: <https://example.org/> .\nex:a ex:b .\n")

@@ -212,6 +212,8 @@ def canonical_blank_nodes(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     """The triples with blank nodes relabelled canonically: isomorphic graphs get the same labels.
 
     Uses rdflib's canonical labelling (rdflib.compare); graphs without blank nodes pass unchanged.
+    Literals are handed over as written: rdflib's parsers would put ``"007"^^xsd:integer`` in its
+    canonical form, another RDF term (RDF 1.1 Concepts, section 3.3).
     """
     triples = list(set(triples))
     if not any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
@@ -219,8 +221,20 @@ def canonical_blank_nodes(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
     import rdflib
     from rdflib.compare import to_canonical_graph
 
+    def term(node: Term) -> rdflib.term.Node:
+        if isinstance(node, ox.NamedNode):
+            return rdflib.URIRef(node.value)
+        if isinstance(node, ox.BlankNode):
+            return rdflib.BNode(node.value)
+        if node.language:
+            return rdflib.Literal(node.value, lang=node.language, normalize=False)
+        if node.datatype.value == XSD + "string":
+            return rdflib.Literal(node.value, normalize=False)
+        return rdflib.Literal(node.value, datatype=rdflib.URIRef(node.datatype.value), normalize=False)
+
     graph = rdflib.Graph()
-    graph.parse(data="".join(f"{t} .\n" for t in triples), format="nt")
+    for t in triples:
+        graph.add((term(t.subject), term(t.predicate), term(t.object)))
     text = to_canonical_graph(graph).serialize(format="nt")
     return [q.triple for q in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
 
