@@ -118,6 +118,27 @@ def test_fmt_keeps_literals_as_written_beside_blank_nodes() -> None:
     assert format_text(formatted) == formatted
 
 
+def test_fmt_never_writes_through_a_link_out_of_the_project(
+    project: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A project cloned from git may hold a symbolic link; kg fmt must not rewrite what it points to."""
+    (project / "kg.toml").write_text("")
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere.ttl"
+    elsewhere.write_text("@prefix ex: <https://example.org/> .\nex:a   ex:p   1 .\n")
+    before = elsewhere.read_bytes()
+    (project / "data" / "linked.ttl").symlink_to(elsewhere)
+    data = {p: p.read_bytes() for p in (project / "data").rglob("*.ttl") if not p.is_symlink()}
+    programme = project / "data" / "programma.ttl"
+    programme.write_text(programme.read_text().replace("    ", "\t"))  # one file to reformat, too
+    data[programme] = programme.read_bytes()
+    monkeypatch.chdir(project)
+    assert main(["fmt", "--lang", "en"]) == 2
+    assert "linked.ttl: points to" in capsys.readouterr().err
+    assert elsewhere.read_bytes() == before
+    assert all(p.read_bytes() == b for p, b in data.items())  # nothing written
+    assert main(["fmt", "--check"]) == 1  # reading is fine
+
+
 def test_fmt_bad_file(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.ttl"
     bad.write_text("@prefix ex: <https://example.org/> .\nex:a ex:b .\n")

@@ -209,6 +209,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path}: kg fmt herschrijft alleen Turtle-bestanden (.ttl)",
         "{path}: kg fmt formats Turtle (.ttl) files only",
     ),
+    "fmt.outside": (
+        "{path}: wijst naar {target}, buiten de projectmap; kg fmt schrijft daar niet (noem het bestand "
+        "als u het toch wilt herschrijven)",
+        "{path}: points to {target}, outside the project folder; kg fmt does not write there (name the file "
+        "to reformat it anyway)",
+    ),
     "fmt.unreadable": ("{path}: kan niet lezen: {reason}", "{path}: cannot read: {reason}"),
     "fmt.invalid": ("{path}:{line}: ongeldige Turtle: {reason}", "{path}:{line}: invalid Turtle: {reason}"),
 }

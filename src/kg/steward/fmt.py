@@ -38,12 +38,20 @@ def canonical(path: Path, base: str | None = None, lang: str = "nl") -> tuple[st
 def fmt(
     paths: Sequence[Path] | None = None, *, check: bool = False, base: str | None = None, lang: str = "nl"
 ) -> list[Path]:
-    """Reformat the files (or with ``check`` only find them); return those not yet canonical."""
+    """Reformat the files (or with ``check`` only find them); return those not yet canonical.
+
+    Without ``paths``, the project's own files, each of which must lie inside the project folder (a
+    symbolic link to a file elsewhere is refused before anything is written); files named in ``paths``
+    are the caller's choice."""
     files = [Path(p) for p in paths] if paths else default_files()
+    project = None if paths else bundle.project_dir().resolve()
     changes = {}
     for path in files:
         if path.suffix.lower() != ".ttl":
             raise InputError(say("fmt.turtle_only", lang, path=path))
+        if not check and project is not None and not path.resolve().is_relative_to(project):
+            # a link in the project (git keeps them) is no licence to rewrite a file elsewhere
+            raise InputError(say("fmt.outside", lang, path=path, target=path.resolve()))
         text, formatted = canonical(path, base, lang)
         if formatted != text:
             changes[path] = formatted
