@@ -152,11 +152,26 @@ def test_locate_reads_prefixed_full_relative_and_ntriples_subjects(tmp_path: Pat
     }  # "two" is only an object, "indented" and "six" start no line: not located rather than wrongly
 
 
-def test_the_first_file_that_defines_a_subject_wins(tmp_path: Path) -> None:
+def test_the_first_file_that_writes_a_subject_wins_when_none_types_it(tmp_path: Path) -> None:
     first, second = tmp_path / "1.ttl", tmp_path / "2.ttl"
-    first.write_text("@prefix ex: <https://example.org/> .\nex:a a ex:T .\n")
+    first.write_text("@prefix ex: <https://example.org/> .\nex:a ex:q 2 .\n")
     second.write_text("@prefix e: <https://example.org/> .\n\n\ne:a e:p 1 .\n")
     assert locate(["https://example.org/a"], [second, first]) == {"https://example.org/a": (second, 4)}
+
+
+def test_the_file_that_types_a_subject_wins_over_a_record_that_mentions_it(tmp_path: Path) -> None:
+    """data/imports.ttl sorts before data/initiatieven/ and says `init:x prov:wasInfluencedBy ...`:
+    the report must still point at the initiative's own file, where its `a mi:Initiative` is."""
+    record, own, nt = tmp_path / "imports.ttl", tmp_path / "x.ttl", tmp_path / "y.nt"
+    record.write_text("@prefix ex: <https://example.org/> .\n\nex:a\n    ex:influencedBy ex:i .\n")
+    own.write_text("@prefix ex: <https://example.org/> .\n\nex:a\n    a ex:T ;\n    ex:p 1 .\n")
+    nt.write_text(
+        "<https://example.org/b> <https://example.org/p> 1 .\n"
+        "<https://example.org/b> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+        " <https://example.org/T> .\n"
+    )
+    found = locate(["https://example.org/a", "https://example.org/b"], [record, own, nt])
+    assert found == {"https://example.org/a": (own, 3), "https://example.org/b": (nt, 2)}
 
 
 def test_a_file_that_starts_with_its_subject(tmp_path: Path) -> None:

@@ -1,4 +1,9 @@
-"""Where a subject is defined: the file and line where it is first written as a subject.
+"""Where a subject is defined: the file and line where it is first written as a subject with its type.
+
+A file that writes the subject with its type (``ex:a a ex:T``, as ``kg fmt`` writes ``a`` first) wins
+over one that only says something about it (``data/imports.ttl``, which sorts before the initiatives'
+files, says ``init:x prov:wasInfluencedBy ...``); with no typed line anywhere, the first line that
+writes it as a subject counts.
 
 Used by validation reports to point a steward at the line to edit. Nothing is recorded while loading
 (loading stays as fast as it was): after a validation, only the subjects that have findings are looked
@@ -19,6 +24,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urljoin
 
+# a subject followed by its type: ``a``, ``rdf:type`` or the full IRI (Turtle 1.1 section 2.4)
+_TYPED = re.compile(rb"[^\s;,]+\s+(?:a|rdf:type|<http://www\.w3\.org/1999/02/22-rdf-syntax-ns#type>)\s")
 _TOKEN = re.compile(rb"^([^\s#@][^\s;,]*)", re.M)
 # each starts with a literal, so that the regex engine finds candidates fast (no per-position tries)
 _PREFIXES = [re.compile(w + rb"\s+([^\s:]*):\s*<([^>]*)>") for w in (b"@prefix", b"PREFIX", b"prefix")]
@@ -37,6 +44,7 @@ def locate(
     """Subject IRI -> (file, line) of its first definition in ``files`` (in order); missing if not found."""
     wanted = {s for s in subjects if s and not s.startswith("_:")}
     found: dict[str, tuple[Path, int]] = {}
+    mentioned: dict[str, tuple[Path, int]] = {}  # written as a subject, but not with its type there
     for path in files:
         if not wanted:
             break
@@ -53,16 +61,20 @@ def locate(
                 (m.start(), urljoin(file_base, m[1].decode("utf-8", "replace")))
                 for m in _ABOUT.finditer(data)
             )
+        turtle = path.suffix.lower() in TURTLE_LIKE
         line, last = 1, 0
         for position, iri in hits:
             if iri in wanted:
                 line += data.count(b"\n", last, position)
                 last = position
+                if turtle and not _TYPED.match(data, position):
+                    mentioned.setdefault(iri, (path, line))
+                    continue
                 found[iri] = (path, line)
                 wanted.discard(iri)
                 if not wanted:
                     break
-    return found
+    return {**mentioned, **found}
 
 
 def _turtle_subjects(
