@@ -323,6 +323,11 @@ def test_encodings_and_delimiters(project: Path, tmp_path: Path, encoding: str, 
         (b"nom,commune\nx,y\n", "unknown column 'nom'"),  # naam, gemeente are Dutch names of columns
         (b"\xff\xfe\x00\x00", "not"),
         (HEADER.encode() + b"\n", "no rows under the header"),
+        (b"\n\r\n , \n", "empty file"),  # blank lines only
+        (
+            b"identifier,description_nl\nx," + b"y" * 200_000 + b"\n",
+            "a cell is longer than 131072 characters",
+        ),
     ],
 )
 def test_unreadable_files_exit_2(project: Path, tmp_path: Path, content: bytes, message: str) -> None:
@@ -345,6 +350,21 @@ def test_unreadable_files_exit_2(project: Path, tmp_path: Path, content: bytes, 
         check=False,
     )
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_blank_lines_before_the_header_are_skipped(project: Path, tmp_path: Path) -> None:
+    """A spreadsheet export may start with blank lines: the header is the first row with a cell, and
+    rows keep their numbers in the file."""
+    row = (
+        "coop,Coöperatie Één,,Tilburg,cooperatie,groenbeheer,,,,,https://example.org/c,Een coöperatie,A co-op"
+    )
+    path = csv_file(tmp_path, row, header="\n,,\n" + HEADER)  # an empty row of separators is blank too
+    result = import_csv(path, project / "data")
+    assert result.created == ["coop"] and result.delimiter == ","
+    bad = csv_file(tmp_path, row.replace("Tilburg", "Tilbrug"), header="\n\n" + HEADER)
+    with pytest.raises(kg.InputError) as rejected:
+        import_csv(bad, project / "data")
+    assert [e.row for e in rejected.value.errors] == [4]  # two blank lines, the header, the row
 
 
 def test_cli_import_dry_run_and_errors(project: Path, tmp_path: Path) -> None:

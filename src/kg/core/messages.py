@@ -22,6 +22,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path}: not a CSV file (it contains NUL bytes)",
     ),
     "import.bad_csv": ("{path}: geen geldige CSV: {reason}", "{path}: not valid CSV: {reason}"),
+    "import.long_cell": (
+        "{path}: een cel is langer dan {limit} tekens",
+        "{path}: a cell is longer than {limit} characters",
+    ),
     "import.empty": (
         "{path}: leeg bestand (verwacht een kopregel: {columns})",
         "{path}: empty file (expected a header row: {columns})",

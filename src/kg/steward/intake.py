@@ -191,15 +191,20 @@ def read_rows(
         raise InputError(say("import.encoding", lang, path=path))
     if "\x00" in text:
         raise InputError(say("import.nul", lang, path=path))
-    first = text.split("\n", 1)[0]
+    # blank lines (or lines of separators only, as spreadsheets export empty rows) may lead
+    first = next((line for line in text.splitlines() if line.strip(" \t,;")), "")
     delimiter = ";" if first.count(";") > first.count(",") else ","
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
     except csv.Error as err:
+        if "field limit" in str(err):
+            limit = csv.field_size_limit()
+            raise InputError(say("import.long_cell", lang, path=path, limit=limit)) from None
         raise InputError(say("import.bad_csv", lang, path=path, reason=err)) from None
-    if not records or not any(cell.strip() for cell in records[0]):
+    start = next((i for i, record in enumerate(records) if any(cell.strip() for cell in record)), None)
+    if start is None:
         raise InputError(say("import.empty", lang, path=path, columns=", ".join(COLUMNS)))
-    header = [_column(h) for h in records[0]]
+    header = [_column(h) for h in records[start]]
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         hints = [
@@ -217,7 +222,7 @@ def read_rows(
     if len(set(header)) != len(header):
         raise InputError(say("import.twice", lang, path=path))
     rows = []
-    for number, record in enumerate(records[1:], start=2):
+    for number, record in enumerate(records[start + 1 :], start=start + 2):
         if not any(cell.strip() for cell in record):
             continue
         if len(record) > len(header):
