@@ -303,6 +303,63 @@ def test_integer_parameter_is_bound_as_typed_term(graph: kg.KnowledgeGraph) -> N
     ]
 
 
+COOPERATIVES = [
+    "https://w3id.org/initiatieven/id/initiatief/cooperatief-eigenwijzer",
+    "https://w3id.org/initiatieven/id/initiatief/dorpscooperatie-nieuw-dordrecht",
+    "https://w3id.org/initiatieven/id/initiatief/marconia",
+    "https://w3id.org/initiatieven/id/initiatief/wattwest",
+]
+
+
+@pytest.mark.parametrize(
+    "prologue",
+    [
+        "PREFIX mi: <https://w3id.org/initiatieven/def/> ",  # the prologue on the query's own line
+        "PREFIX mi: <https://w3id.org/initiatieven/def/> PREFIX dct: <http://purl.org/dc/terms/> ",
+        "PREFIX mi:\n    <https://w3id.org/initiatieven/def/>\n",  # one declaration over two lines
+        "BASE <https://w3id.org/initiatieven/> PREFIX mi: <def/> ",
+        "prefix mi: <https://w3id.org/initiatieven/def/> # a comment\n\n",
+    ],
+)
+def test_any_valid_prologue_is_a_query(graph: kg.KnowledgeGraph, prologue: str, tmp_path) -> None:
+    """SPARQL 1.1 section 19.5: a prologue is tokens, not lines; the query form follows it anywhere."""
+    text = prologue + "SELECT ?s WHERE { ?s a mi:Cooperative } ORDER BY ?s"
+    assert kg.core.queries.parse(text, "q").form == "SELECT"
+    assert kg.core.queries.sparql(text).form == "SELECT"
+    assert graph.query(text).column("s") == COOPERATIVES
+    file = tmp_path / "q.rq"
+    file.write_text(prologue + "SELECT ?s WHERE { ?s a mi:Cooperative ; mi:municipality ?_m_iri }")
+    assert graph.query(str(file), {"m": "gm:gm0855"}).column("s") == COOPERATIVES[-1:]
+
+
+@pytest.mark.parametrize(
+    "prologue",
+    [
+        "PREFIX mi: <https://w3id.org/initiatieven/def/> PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n",
+        "PREFIX mi: <https://w3id.org/initiatieven/def/>\n"
+        "PREFIX skos:\n  <http://www.w3.org/2004/02/skos/core#> ",  # a declaration over two lines
+    ],
+)
+def test_allowed_values_see_the_whole_prologue(graph: kg.KnowledgeGraph, prologue: str) -> None:
+    """The `values` check runs with the file's own prologue, however its declarations are laid out."""
+    header = '#+ values:\n#+   b: "?t a mi:BottleneckType ; skos:notation ?value ; skos:prefLabel ?label"\n'
+    body = "SELECT ?i WHERE { ?t skos:notation ?_b . ?i mi:bottleneck ?t }"
+    stored = kg.core.queries.parse(header + prologue + body, "q")
+    found = graph.query(stored, {"b": "Tax rules"}).column("i")
+    assert sorted(found) == sorted(
+        graph.query("initiatives-by-bottleneck", {"bottleneck": "fiscaliteit"}).column("initiative")
+    )
+    assert len(found) == sum("fiscaliteit" in codes for codes in BOTTLENECKS.values())
+    with pytest.raises(kg.ParameterError, match="unknown value 'nope'"):
+        graph.query(stored, {"b": "nope"})
+
+
+@pytest.mark.parametrize("text", ["PREFIX mi: <https://w3id.org/initiatieven/def/> INSERT DATA { }", "mi:x"])
+def test_not_a_query_is_still_refused(text: str) -> None:
+    with pytest.raises(kg.QueryError):
+        kg.core.queries.parse(text, "q")
+
+
 def test_header_is_grlc_compatible() -> None:
     query = kg.get_query("initiatives-by-bottleneck")
     assert query.summary.startswith("The initiatives that meet")

@@ -98,7 +98,8 @@ def test_a_long_answer_is_streamed_with_the_bytes_of_the_whole_one(
     server: str, graph: kg.KnowledgeGraph, media: str
 ) -> None:
     status, headers, body = get(server, sparql_path(ORDERED), {"Accept": media})
-    assert status == 200 and headers["Content-Type"] == media
+    assert status == 200 and headers.get_content_type() == media
+    assert headers.get_content_charset() == ("utf-8" if media.startswith("text/") else None)
     assert_streamed(headers)
     assert body == graph.query(ORDERED).serialize(RESULT_MEDIA[media])
 
@@ -108,7 +109,8 @@ def test_a_long_construct_is_streamed_as_the_same_graph(
     server: str, graph: kg.KnowledgeGraph, media: str
 ) -> None:
     status, headers, body = get(server, sparql_path(TRIPLES), {"Accept": media})
-    assert status == 200 and headers["Content-Type"] == media
+    assert status == 200 and headers.get_content_type() == media
+    assert headers.get_content_charset() == ("utf-8" if media.startswith("text/") else None)
     assert_streamed(headers)
     got = rdflib.Graph().parse(data=body, format=RDFLIB_FORMATS[conneg.GRAPHS[media]])
     expected = rdflib.Graph().parse(data=graph.query(TRIPLES).serialize("nt"), format="nt")
@@ -130,6 +132,7 @@ def test_the_stored_query_api_streams_too(server: str, graph: kg.KnowledgeGraph)
     assert response.status == 200
     assert_streamed(response.headers)
     assert body == graph.query(ORDERED).serialize("csv")
+    assert response.headers.get_content_charset() == "utf-8"  # RFC 2046 4.1.2: text/* is US-ASCII without it
 
 
 def test_a_streamed_answer_cut_by_the_row_limit_says_so_in_head(server: str) -> None:

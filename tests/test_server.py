@@ -133,7 +133,8 @@ def test_content_negotiation_select(server: str, accept: str | None, media: str)
         server + "/sparql?" + urllib.parse.urlencode({"query": query}),
         headers={"Accept": accept} if accept else {},
     )
-    assert status == 200 and headers["Content-Type"] == media
+    assert status == 200 and headers.get_content_type() == media
+    assert headers.get_content_charset() == ("utf-8" if media.startswith("text/") else None)
     assert b"1" in body and headers["Access-Control-Allow-Origin"] == "*"
 
 
@@ -147,7 +148,7 @@ def test_post_forms_and_construct(server: str) -> None:
         urllib.parse.urlencode({"query": query}).encode(),
         {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/turtle"},
     )
-    assert status == 200 and headers["Content-Type"] == "text/turtle"
+    assert status == 200 and headers.get_content_type() == "text/turtle"
     assert len(rdflib.Graph().parse(data=body.decode(), format="turtle")) == 11
     status, headers, body = fetch(
         server + "/sparql",
@@ -229,7 +230,14 @@ def test_api_lists_and_runs_stored_queries(server: str) -> None:
     status, headers, body = fetch(
         server + "/api/queries/shared-bottlenecks?bottleneck=fiscaliteit", headers={"Accept": "text/csv"}
     )
-    assert status == 200 and headers["Content-Type"] == "text/csv" and body.count(b"\r\n") == 11
+    assert status == 200 and headers.get_content_type() == "text/csv" and body.count(b"\r\n") == 11
+    # RFC 2046 section 4.1.2: a text/* type without a charset is US-ASCII, and the names are not ASCII
+    assert headers.get_content_charset() == "utf-8" and "Dorpscoöperatie" in body.decode("utf-8")
+    names = urllib.parse.urlencode({"query": "SELECT ?n WHERE { ?i skos:prefLabel ?n }"})
+    for accept in ("text/tab-separated-values", "text/csv"):
+        status, headers, body = fetch(server + "/sparql?" + names, headers={"Accept": accept})
+        assert status == 200 and headers.get_content_type() == accept
+        assert headers.get_content_charset() == "utf-8" and "Dorpscoöperatie" in body.decode("utf-8")
     status, _, body = fetch(
         server + "/api/queries/initiatives-by-legal-form?legalform=vereniging&format=json"
     )

@@ -29,14 +29,10 @@ import yaml
 from kg.core import bundle
 from kg.core.errors import ParameterError, QueryError
 from kg.core.namespaces import PREFIXES, XSD
-from kg.core.sparql_text import check, explain, tokens
+from kg.core.sparql_text import check, explain, prologue, query_form, tokens
 
 TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "gYear")
 _PARAM = re.compile(r"[?$](__?)([A-Za-z][A-Za-z0-9]*)(?:_(" + "|".join(TYPES) + r"))?\b")
-_FORM = re.compile(
-    r"^\s*(?:(?:PREFIX|BASE)\b[^\n]*\n\s*|#[^\n]*\n\s*)*(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", re.IGNORECASE
-)
-_PREFIX_DECL = re.compile(r"^\s*PREFIX\s+[^\n]*$", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -103,7 +99,7 @@ class StoredQuery:
     def values_query(self, param: Parameter, labels: bool = False) -> str:
         """A SELECT listing the allowed values of ``param``, with this file's prefixes; with ``labels``,
         also the ``?label`` names the pattern gives each value (codes and labels are both accepted)."""
-        prefixes = "\n".join(_PREFIX_DECL.findall(self.text))
+        prefixes = prologue(self.text)[0]
         label = " ?label" if labels and "?label" in (param.values or "") else ""
         return f"{prefixes}\nSELECT DISTINCT ?value{label} WHERE {{ {param.values} }} ORDER BY ?value"
 
@@ -115,7 +111,7 @@ class StoredQuery:
         pattern is a group of its own, growing with the data). A pattern that assigns ``?value`` (BIND
         ... AS ?value) may not see it bound before (SPARQL 1.1, section 18.2.1), so it stays a group
         of its own, joined with the VALUES block."""
-        prefixes = "\n".join(_PREFIX_DECL.findall(self.text))
+        prefixes = prologue(self.text)[0]
         value = ox.Literal(raw)
         toks = tokens(param.values or "")
         assigns = any(
@@ -149,7 +145,7 @@ def parse(text: str, name: str, path: Path | None = None) -> StoredQuery:
         raise QueryError(f"{where}: invalid #+ header: {str(err).splitlines()[0]}") from None
     if not isinstance(header, dict):
         raise QueryError(f"{where}: the #+ header must be a YAML mapping")
-    form = _FORM.match(text)
+    form = query_form(text)
     if not form:
         error = syntax_error(text)
         if error:
@@ -184,18 +180,18 @@ def parse(text: str, name: str, path: Path | None = None) -> StoredQuery:
         parameters=tuple(params.values()),
         inference=bool(header.get("inference", True)),
         path=path,
-        form=form.group(1).upper(),
+        form=form,
         pagination=pagination,
     )
 
 
 def sparql(text: str, where: str = "<query>") -> StoredQuery:
     """Plain SPARQL from a user or client, as an unnamed query: no header, no parameters, no file."""
-    form = _FORM.match(text)
+    form = query_form(text)
     if not form:
         error = syntax_error(text)
         raise QueryError(f"{where}: " + (f"SPARQL syntax error: {error}" if error else "not a query"))
-    return StoredQuery(name=where, text=text, form=form.group(1).upper())
+    return StoredQuery(name=where, text=text, form=form)
 
 
 def _merge(items: object) -> dict:

@@ -143,10 +143,40 @@ def check(
     return toks
 
 
+_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
+
+
+def prologue(text: str) -> tuple[str, str | None]:
+    """The prologue (BASE and PREFIX declarations, with comments) and the query form after it.
+
+    The form is SELECT, CONSTRUCT, DESCRIBE or ASK, else None. The prologue is tokens, not lines
+    (SPARQL 1.1 Query, section 19.5, rules [4]-[6]): ``PREFIX mi: <...> SELECT`` may share a line, and one
+    declaration may span several. Lexes only as far as the first word after the prologue.
+    """
+    owed = 0  # tokens still owed to a PREFIX (name, IRI) or BASE (IRI) declaration
+    for match in _TOKEN.finditer(text):
+        kind, value = match.lastgroup, match.group()
+        if kind == "space" or kind == "comment":
+            continue
+        if owed:
+            owed -= 1
+        elif kind == "word" and value.upper() in ("PREFIX", "BASE"):
+            owed = 2 if value.upper() == "PREFIX" else 1
+        else:
+            form = value.upper() if kind == "word" and value.upper() in _FORMS else None
+            return text[: match.start()], form
+    return text, None
+
+
+def query_form(text: str) -> str | None:
+    """The query form that follows the prologue (see :func:`prologue`), else None."""
+    return prologue(text)[1]
+
+
 def form(toks: list[Token]) -> str:
     """SELECT, CONSTRUCT, DESCRIBE or ASK: the query form (section 16)."""
     for t in toks:
-        if t.kind == "word" and t.depth == 0 and t.text.upper() in ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK"):
+        if t.kind == "word" and t.depth == 0 and t.text.upper() in _FORMS:
             return t.text.upper()
     return "SELECT"
 

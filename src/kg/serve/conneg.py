@@ -76,3 +76,12 @@ def negotiate_language(header: str | None, offers: list[str]) -> str | None:
                 if best_key is None or key > best_key:
                     best, best_key = offer, key
     return best
+
+
+def content_type(media: str) -> str:
+    """The Content-Type of an answer of type ``media``: a text type says its charset, UTF-8, since without
+    one a text/* type is US-ASCII (RFC 2046, section 4.1.2; RFC 4180 for text/csv) and clients read the
+    UTF-8 bytes of non-ASCII names (Dorpscoöperatie) as Latin-1."""
+    if media.startswith("text/") and "charset=" not in media.lower():
+        return media + "; charset=utf-8"
+    return media

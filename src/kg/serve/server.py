@@ -306,7 +306,7 @@ class App:
         the body (``length``, or the body's) and no body."""
         body = b"" if request.method == "HEAD" else answer.body
         response = Response(body, answer.status, self.headers(answer, data=data), media_type=None)
-        response.headers["content-type"] = answer.media_type
+        response.headers["content-type"] = conneg.content_type(answer.media_type)
         if request.method == "HEAD":
             response.headers["content-length"] = str(len(answer.body) if length is None else length)
         return response
@@ -343,7 +343,7 @@ class App:
         head = stream.head
         if request.method != "HEAD" and request.scope.get("http_version") != "1.0":
             headers = self.headers(head, data=data)
-            headers["content-type"] = head.media_type
+            headers["content-type"] = conneg.content_type(head.media_type)
             return Relay(stream, headers)
         parts: list[bytes] = []
         length = 0
