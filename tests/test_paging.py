@@ -137,7 +137,24 @@ def test_cli_pages(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "initiatives", "--format", "csv"]) == 0
     whole = capsys.readouterr().out.splitlines()
     assert captured.out.splitlines() == [whole[0], *whole[4:7]]
-    assert "more: --page 3" in captured.err
+    assert "page 2: rows 4-6; more: --page 3" in captured.err
+
+
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]])
+@pytest.mark.parametrize(
+    ("page", "note"),
+    [
+        ("4", "page 4: rows 10-11 (the last page)"),  # 11 partners, 3 a page
+        ("5", "page 5 is past the end: the answer has fewer than 13 rows"),
+    ],
+)
+def test_cli_says_which_rows_a_page_held(
+    capsys: pytest.CaptureFixture[str], cache: list[str], page: str, note: str
+) -> None:
+    assert main(["query", "initiatives", "--page", page, "--page-size", "3", "--format", "csv", *cache]) == 0
+    captured = capsys.readouterr()
+    assert f"kg: {note}\n" == captured.err
+    assert len(captured.out.splitlines()) == (3 if page == "4" else 1)  # header and rows
 
 
 def test_cli_refuses_page_zero(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from kg.core.errors import KgError, QueryError, UsageError
@@ -750,6 +750,20 @@ def _query(args: argparse.Namespace) -> int:
     )
     for warning in result.warnings:
         print(f"kg: warning: {stored.path or stored.name}: {warning}", file=sys.stderr)
+    shown = [0]  # rows (or triples) written; a streamed answer is counted as it goes
+    field = "rows" if result.form == "SELECT" else "triples"
+    if paged and result.form != "ASK":
+        items = getattr(result, field)
+
+        def counted() -> Iterator:
+            for item in items:
+                shown[0] += 1
+                yield item
+
+        if isinstance(items, list):
+            shown[0] = len(items)
+        else:
+            setattr(result, field, counted())
     if args.dialect != "rfc4180":
         data = (
             result.table(args.cell_width).encode()
@@ -760,9 +774,18 @@ def _query(args: argparse.Namespace) -> int:
     else:
         _stream(result, args.format, args.output, args.cell_width)
     if paged and result.form != "ASK":
-        more = f"; more: --page {page + 1}" if result.truncated else " (the last)"
-        print(f"kg: page {page} of {size} rows{more}", file=sys.stderr)
+        print(f"kg: {_page_note(page, size, shown[0], result.truncated, field)}", file=sys.stderr)
     return EXIT_OK
+
+
+def _page_note(page: int, size: int, rows: int, more: bool, what: str = "rows") -> str:
+    """What a page of ``size`` rows held: which rows, and whether more follow."""
+    first = (page - 1) * size + 1
+    if not rows:
+        return f"page {page} is past the end: the answer has fewer than {first} {what}"
+    span = f"{first}-{first + rows - 1}" if rows > 1 else f"{first}"
+    where = f"page {page}: {what if rows > 1 else what[:-1]} {span}"
+    return f"{where}; more: --page {page + 1}" if more else f"{where} (the last page)"
 
 
 def _stream(result: object, fmt: str, output: Path | None, width: int | None = None) -> None:
