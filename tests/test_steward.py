@@ -170,14 +170,14 @@ def test_diff_groups_changes_by_initiative(project: Path, capsysbinary) -> None:
     assert main(["diff", str(project / "data"), str(changed)]) == 1
     out = capsysbinary.readouterr().out.decode().splitlines()
     assert out[0] == "init:crabbehoeve  (Crabbehoeve)"
-    assert out[1].startswith('  - init:crabbehoeve-oppervlakte schema:value "1000"')
-    assert out[2].startswith('  + init:crabbehoeve-oppervlakte schema:value "1200"')
+    assert out[1] == '  - init:crabbehoeve-oppervlakte schema:value "1000"^^xsd:decimal'
+    assert out[2] == '  + init:crabbehoeve-oppervlakte schema:value "1200"^^xsd:decimal'
     assert out[-1] == "1 verwijderd, 1 toegevoegd"
     assert main(["diff", str(project / "data"), str(changed), "--lang", "en"]) == 1
     assert capsysbinary.readouterr().out.decode().splitlines()[-1] == "1 removed, 1 added"
     assert main(["diff", str(project / "data"), str(changed), "--format", "turtle", "--lang", "en"]) == 1
     text = capsysbinary.readouterr().out.decode()
-    removed, added = text.split("# added: 1 triples")
+    removed, added = text.split("# added: 1 triple")
     assert "1000" in removed and "1200" in added
 
 

@@ -190,8 +190,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- kg diff ---
     "diff.summary": ("{removed} verwijderd, {added} toegevoegd", "{removed} removed, {added} added"),
     "diff.none": ("geen verschillen", "no differences"),
-    "diff.removed_header": ("# verwijderd: {count} triples", "# removed: {count} triples"),
-    "diff.added_header": ("# toegevoegd: {count} triples", "# added: {count} triples"),
+    "diff.removed_header": ("# verwijderd: {count} {triples}", "# removed: {count} {triples}"),
+    "diff.added_header": ("# toegevoegd: {count} {triples}", "# added: {count} {triples}"),
     # --- kg init ---
     "init.started": (
         "project gestart in {path} (kg in die map gebruikt zijn bestanden; kg info toont ze)",

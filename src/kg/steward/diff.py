@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from kg.core.errors import InputError
 from kg.core.loading import FORMATS, base_iri, rdf_format
 from kg.core.messages import say
-from kg.core.namespaces import DEF, PROV, RDF_TYPE, SKOS, shorten
+from kg.core.namespaces import DEF, PROV, RDF_TYPE, SKOS, XSD, shorten
 from kg.core.turtle import canonical_blank_nodes, serialize
 
 DIFF_FORMATS = ("text", "turtle")  # Diff.text(), Diff.turtle()
@@ -94,10 +94,14 @@ class Diff:
 
     def turtle(self, lang: str = "nl") -> str:
         """The removed and the added triples, each as a canonical Turtle block under a comment."""
+
+        def header(key: str, triples: list) -> str:
+            return say(key, lang, count=len(triples), triples="triple" if len(triples) == 1 else "triples")
+
         return (
-            serialize(self.removed, header=say("diff.removed_header", lang, count=len(self.removed)))
+            serialize(self.removed, header=header("diff.removed_header", self.removed))
             + "\n"
-            + serialize(self.added, header=say("diff.added_header", lang, count=len(self.added)))
+            + serialize(self.added, header=header("diff.added_header", self.added))
         )
 
 
@@ -109,7 +113,11 @@ def _show(term: object) -> str:
     if isinstance(term, ox.NamedNode):
         return shorten(term.value)
     if isinstance(term, ox.Literal):
-        text = str(term)
+        text = str(ox.Literal(term.value))  # the lexical form, quoted and escaped as in N-Triples
+        if term.language:
+            text += f"@{term.language}"
+        elif term.datatype.value != XSD + "string":
+            text += f"^^{shorten(term.datatype.value)}"  # xsd:decimal, not the whole IRI
         return text if len(text) <= 90 else text[:89] + "…"
     return "[]"
 
