@@ -238,6 +238,15 @@ def test_missing_required_parameter(graph: kg.KnowledgeGraph) -> None:
         graph.query("initiatives-by-bottleneck")
 
 
+def test_missing_parameter_is_worded_per_interface(graph: kg.KnowledgeGraph) -> None:
+    """The suggested setting is written as the caller's interface spells it; str() is the CLI's."""
+    with pytest.raises(kg.ParameterError) as caught:
+        graph.query("initiatives-by-bottleneck")
+    http = caught.value.worded(lambda name, value: f"?{name}={value}")
+    assert http == "query initiatives-by-bottleneck needs parameter bottleneck (e.g. ?bottleneck=fiscaliteit)"
+    assert str(caught.value) == http.replace("?bottleneck", "-p bottleneck")
+
+
 def test_unknown_parameter(graph: kg.KnowledgeGraph) -> None:
     with pytest.raises(kg.ParameterError, match="has no parameter 'colour'"):
         graph.query("initiatives", {"colour": "red"})

@@ -351,3 +351,36 @@ def test_http_error_from_store(oxigraph: str) -> None:
         check=False,
     )
     assert done.returncode == 2 and "answered 404" in done.stderr
+
+
+# --- parameter errors of the web API: HTTP wording, strict values -------------------------------
+
+
+def error_of(server: str, path: str, data: bytes | None = None, headers: dict | None = None) -> str:
+    """The error message of a 400 answer (the test fails on any other status)."""
+    status, _, body = fetch(server + path, data, headers)
+    assert status == 400, (path, status, body[:200])
+    return json.loads(body)["error"]
+
+
+def test_missing_parameter_is_worded_for_http(server: str) -> None:
+    message = error_of(server, "/api/queries/initiatives-by-bottleneck")
+    assert message.endswith("needs parameter bottleneck (e.g. ?bottleneck=fiscaliteit)"), message
+    assert "-p " not in message
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    message = error_of(server, "/api/queries/initiatives-by-bottleneck", b"lang=en", form)
+    assert "(e.g. ?bottleneck=fiscaliteit)" in message and "-p " not in message
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/queries/initiatives-by-bottleneck?bottleneck=fiscal",
+        "/api/queries/initiatives-by-bottleneck?bottleneck=fiscaliteit&colour=red",
+        "/api/queries/initiatives-by-legal-form?legalform=x",
+        "/api/queries/similar-initiatives?initiative=12",
+    ],
+)
+def test_other_parameter_errors_name_no_command_line_option(server: str, path: str) -> None:
+    message = error_of(server, path)
+    assert "-p " not in message and "--" not in message, message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class KgError(Exception):
     """Base class of every error kg raises on purpose. ``exit_code`` is what the CLI exits with."""
@@ -18,7 +20,24 @@ class QueryError(KgError):
 
 
 class ParameterError(KgError):
-    """A query parameter is missing, unknown or of the wrong type or value."""
+    """A query parameter is missing, unknown or of the wrong type or value.
+
+    ``example`` is a (name, value) setting the message suggests; :meth:`worded` writes it as the
+    caller's interface spells one (``?name=value`` over HTTP). ``str()`` is the command line's
+    wording, ``-p name=value``."""
+
+    def __init__(self, message: str, example: tuple[str, str] | None = None):
+        self.message, self.example = message, example
+        super().__init__(self.worded(lambda name, value: f"-p {name}={value}"))
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.message, self.example)
+
+    def worded(self, setting: Callable[[str, str], str]) -> str:
+        """The message with its example written by ``setting(name, value)``."""
+        if self.example is None:
+            return self.message
+        return f"{self.message} (e.g. {setting(*self.example)})"
 
 
 class UsageError(KgError):

@@ -342,8 +342,8 @@ def terms(
         subs[param.variable] = param.to_term(raw)
     for param in stored.parameters:
         if param.required and param.name not in values:
-            example = f" (e.g. -p {param.name}={param.example})" if param.example else ""
-            raise ParameterError(f"query {stored.name} needs parameter {param.name}{example}")
+            example = (param.name, param.example) if param.example else None
+            raise ParameterError(f"query {stored.name} needs parameter {param.name}", example)
     return subs
 
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 
@@ -48,8 +49,8 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> A
 
 def failure(err: BaseException) -> Answer:
     """The error answer for an exception raised while answering (MemoryError is the caller's)."""
-    if isinstance(err, ParameterError):
-        return error(400, str(err))
+    if isinstance(err, ParameterError):  # a suggested setting as a URL query, not as ``-p name=value``
+        return error(400, err.worded(lambda name, value: "?" + urlencode({name: value})))
     if isinstance(err, QueryError):
         return error(404 if "unknown query" in str(err) else 400, str(err))
     if isinstance(err, KgError):
@@ -132,7 +133,6 @@ def truncation(result: Result, max_rows: int) -> dict[str, str]:
 
 def page_links(name: str, params: dict[str, str], page: int, more: bool) -> str:
     """RFC 8288 Link header values (section 3) for the pages around ``page`` of a stored query."""
-    from urllib.parse import quote, urlencode
 
     def target(number: int) -> str:
         return f"/api/queries/{quote(name)}?" + urlencode({**params, "page": str(number)})
