@@ -247,6 +247,14 @@ def test_missing_parameter_is_worded_per_interface(graph: kg.KnowledgeGraph) -> 
     assert str(caught.value) == http.replace("?bottleneck", "-p bottleneck")
 
 
+@pytest.mark.parametrize("values", [{"lang": "fr"}, {"lang": "NL"}, {"lang": ""}])
+def test_lang_parameter_must_be_a_language_of_kg(graph: kg.KnowledgeGraph, values: dict) -> None:
+    with pytest.raises(kg.ParameterError, match=r"parameter lang: .* use one of: nl, en"):
+        graph.query("initiatives", values)
+    with pytest.raises(kg.ParameterError, match=r"parameter lang: 'fr'"):
+        graph.query("initiatives", lang="fr")  # the language that fills a lang parameter not given
+
+
 def test_unknown_parameter(graph: kg.KnowledgeGraph) -> None:
     with pytest.raises(kg.ParameterError, match="has no parameter 'colour'"):
         graph.query("initiatives", {"colour": "red"})

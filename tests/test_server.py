@@ -384,3 +384,16 @@ def test_missing_parameter_is_worded_for_http(server: str) -> None:
 def test_other_parameter_errors_name_no_command_line_option(server: str, path: str) -> None:
     message = error_of(server, path)
     assert "-p " not in message and "--" not in message, message
+
+
+def test_unknown_lang_is_400_naming_the_languages(server: str) -> None:
+    message = error_of(server, "/api/queries/initiatives?lang=fr")
+    assert "lang" in message and "'fr'" in message and "nl, en" in message
+    status, _, body = fetch(server + "/api/queries/initiatives?lang=en&format=csv")
+    assert status == 200 and b"foundation" in body  # the English label of stichting
+
+
+def test_page_language_falls_back_to_dutch(server: str) -> None:
+    """A browser page is not data: an unknown ``lang`` gives the default language (as documented)."""
+    status, _, body = fetch(server + "/id/initiatief/wattwest?lang=fr", headers={"Accept": "text/html"})
+    assert status == 200 and b'<html lang="nl">' in body

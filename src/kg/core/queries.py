@@ -28,6 +28,7 @@ import yaml
 
 from kg.core import bundle
 from kg.core.errors import ParameterError, QueryError
+from kg.core.messages import LANGS
 from kg.core.namespaces import PREFIXES, XSD
 from kg.core.sparql_text import check, explain, prologue, query_form, tokens
 
@@ -325,10 +326,12 @@ def terms(
 ) -> dict[str, ox.NamedNode | ox.Literal]:
     """Validate raw parameter values; return variable name -> RDF term, for :func:`bind`.
 
-    ``lang`` fills a ``lang`` parameter not given. A parameter with a ``values`` pattern must name
-    one of the allowed values: ``allowed(param, raw)`` asks the graph (local or remote) about one
-    value; on a miss ``listing(name)`` gives every allowed value with the names it may be given by
-    (:func:`choices`), and a name (a label in any language, any case) is turned into its value."""
+    ``lang`` fills a ``lang`` parameter not given; a ``lang`` parameter is one of kg's languages
+    (:data:`kg.core.messages.LANGS`), as ``--lang`` and the web API's ``lang`` enum say. A parameter
+    with a ``values`` pattern must name one of the allowed values: ``allowed(param, raw)`` asks the
+    graph (local or remote) about one value; on a miss ``listing(name)`` gives every allowed value with
+    the names it may be given by (:func:`choices`), and a name (a label in any language, any case) is
+    turned into its value."""
     values = dict(values)
     names = {p.name for p in stored.parameters}
     if "lang" in names and "lang" not in values:
@@ -336,6 +339,10 @@ def terms(
     subs: dict[str, ox.NamedNode | ox.Literal] = {}
     for name, raw in values.items():
         param = stored.parameter(name)  # raises with the list of known parameters
+        if name == "lang" and raw not in LANGS:
+            raise ParameterError(
+                f"parameter lang: {raw!r} is not a language of kg; use one of: {', '.join(LANGS)}"
+            )
         param.to_term(raw)  # the type is checked first, on the value as given
         if param.values and not allowed(param, raw):
             raw = canonical(param, raw, listing(name))
