@@ -294,6 +294,20 @@ def test_openapi_parameters_work_as_documented(server: str) -> None:
     assert body.decode().count("\n") == 12  # header and the eleven partners
 
 
+def test_openapi_enums_are_enforced(server: str) -> None:
+    """Each documented enum value of ``lang`` and ``format`` is taken; a value outside it is a 400."""
+    doc = json.loads(fetch(server + "/openapi.json")[2])
+    operation = doc["paths"]["/api/queries/initiatives"]["get"]
+    enums = {p["name"]: p["schema"]["enum"] for p in operation["parameters"] if "enum" in p["schema"]}
+    assert set(enums) == {"lang", "format"} and enums["lang"] == ["nl", "en"]
+    for lang in enums["lang"]:
+        assert fetch(server + f"/api/queries/initiatives?lang={lang}")[0] == 200
+    for name in enums:
+        status, _, body = fetch(server + f"/api/queries/initiatives?{name}=zz")
+        assert status == 400 and name in json.loads(body)["error"]
+    assert "400" in doc["paths"]["/sparql"]["get"]["responses"]
+
+
 # --- linked-data pages --------------------------------------------------------------------------
 
 
@@ -386,6 +400,39 @@ def test_other_parameter_errors_name_no_command_line_option(server: str, path: s
     assert "-p " not in message and "--" not in message, message
 
 
+@pytest.mark.parametrize("path", ["/api/queries/initiatives", "/sparql?query=ASK%7B%7D"])
+def test_unknown_format_is_400_listing_the_formats(server: str, path: str) -> None:
+    sep = "&" if "?" in path else "?"
+    message = error_of(server, f"{path}{sep}format=xyz")
+    assert "format" in message and "'xyz'" in message
+    for name in ("json", "xml", "csv", "tsv", "turtle", "nt", "jsonld", "rdfxml", "html"):
+        assert name in message, name
+    # a media type given as format is negotiated as before
+    status, headers, _ = fetch(f"{server}{path}{sep}format=text/csv")
+    assert status == 200 and headers.get_content_type() == "text/csv"
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/queries/initiatives-by-bottleneck?bottleneck=fiscaliteit&bottleneck=tax", "bottleneck"),
+        ("/api/queries/initiatives?page=1&page=2", "page"),
+        ("/api/queries/initiatives?format=csv&format=json", "format"),
+        ("/api/queries/initiatives?lang=en&lang=nl", "lang"),
+        ("/sparql?query=ASK%7B%7D&format=csv&format=json", "format"),
+    ],
+)
+def test_repeated_parameter_is_400_naming_it(server: str, path: str, name: str) -> None:
+    message = error_of(server, path)
+    assert f"2 {name!r} parameters" in message, message
+
+
+def test_repeated_parameter_in_url_and_form_is_400(server: str) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    message = error_of(server, "/api/queries/initiatives?lang=en", b"lang=nl", form)
+    assert "2 'lang' parameters" in message
+
+
 def test_unknown_lang_is_400_naming_the_languages(server: str) -> None:
     message = error_of(server, "/api/queries/initiatives?lang=fr")
     assert "lang" in message and "'fr'" in message and "nl, en" in message
@@ -397,3 +444,27 @@ def test_page_language_falls_back_to_dutch(server: str) -> None:
     """A browser page is not data: an unknown ``lang`` gives the default language (as documented)."""
     status, _, body = fetch(server + "/id/initiatief/wattwest?lang=fr", headers={"Accept": "text/html"})
     assert status == 200 and b'<html lang="nl">' in body
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "content_type", "name"),
+    [
+        ("/sparql?query=%FF%FE", None, None, "query"),
+        ("/sparql", b"query=%FF%FE", "application/x-www-form-urlencoded", "query"),
+        ("/sparql", b"ASK { ?s ?p '\xff' }", "application/sparql-query", "query"),
+        ("/sparql?query=ASK%7B%7D&default-graph-uri=%ED%A0%80", None, None, "default-graph-uri"),
+        ("/api/queries/initiatives-by-bottleneck?bottleneck=%FF", None, None, "bottleneck"),
+        (
+            "/api/queries/initiatives-by-bottleneck",
+            b"bottleneck=%C3",
+            "application/x-www-form-urlencoded",
+            "bottleneck",
+        ),
+    ],
+)
+def test_invalid_utf8_is_400_naming_the_parameter(
+    server: str, path: str, data: bytes | None, content_type: str | None, name: str
+) -> None:
+    message = error_of(server, path, data, {"Content-Type": content_type} if content_type else None)
+    assert "not valid UTF-8" in message and "syntax" not in message and "\ufffd" not in message
+    assert message.startswith("the query ") if name == "query" else repr(name) in message, message

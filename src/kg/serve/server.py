@@ -16,7 +16,7 @@ import json
 import sys
 from importlib import resources
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import unquote_to_bytes
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -88,7 +88,8 @@ def openapi(stored: dict[str, queries.StoredQuery], server_url: str) -> dict:
         "in": "query",
         "required": False,
         "description": "the answer's format, instead of the Accept header: json, xml, csv or tsv for SELECT "
-        "and ASK, an RDF format for CONSTRUCT and DESCRIBE",
+        "and ASK, an RDF format for CONSTRUCT and DESCRIBE (a media type is also accepted; any other value "
+        "is a 400)",
         "schema": {"type": "string", "enum": [f for f in FORMAT_PARAM if f != "html"]},
     }
     busy = {**error, "description": "every worker is busy: try again after Retry-After seconds"}
@@ -105,7 +106,8 @@ def openapi(stored: dict[str, queries.StoredQuery], server_url: str) -> dict:
                     "200": results,
                     "400": {
                         **error,
-                        "description": "a SPARQL syntax error, a refused query or no answer in time",
+                        "description": "a SPARQL syntax error, a refused query, a bad parameter (query or "
+                        "format given twice, an unknown format, not valid UTF-8) or no answer in time",
                     },
                     "406": {**error, "description": "no acceptable format for this answer"},
                     "503": busy,
@@ -173,7 +175,11 @@ def openapi(stored: dict[str, queries.StoredQuery], server_url: str) -> dict:
                             },
                         },
                     },
-                    "400": {**error, "description": "a bad parameter, or no answer in time"},
+                    "400": {
+                        **error,
+                        "description": "a bad parameter (missing, unknown, given twice, not valid UTF-8, or "
+                        "a value its type or list does not allow), or no answer in time",
+                    },
                     "406": {**error, "description": "no acceptable format for this answer"},
                     "503": busy,
                 },
@@ -226,8 +232,55 @@ def wants_html(request: Request) -> bool:
     ) == "text/html" and "text/html" in request.headers.get("accept", "")
 
 
-def _query_params(request: Request) -> dict[str, list[str]]:
-    return parse_qs(request.url.query, keep_blank_values=True)
+def _query_params(request: Request, *, strict: bool = True) -> dict[str, list[str]]:
+    """The parameters of the request's URL (see :func:`_fields`)."""
+    return _fields(request.scope.get("query_string", b""), strict=strict)
+
+
+def _fields(raw: bytes, *, strict: bool = True) -> dict[str, list[str]]:
+    """Name -> values of an ``application/x-www-form-urlencoded`` string (a URL query or a form
+    body; WHATWG URL Standard, section 5.1): fields split at ``&``, ``+`` is a space, percent escapes
+    are bytes, and the bytes are UTF-8. With ``strict``, a name or value that is not valid UTF-8 is a
+    400 naming it; otherwise its bad bytes become U+FFFD (for pages, which only pick a language)."""
+    fields: dict[str, list[str]] = {}
+    for field in raw.split(b"&"):
+        if not field:
+            continue
+        name_bytes, _, value_bytes = field.partition(b"=")
+        name_bytes, value_bytes = (unquote_to_bytes(b.replace(b"+", b" ")) for b in (name_bytes, value_bytes))
+        try:
+            name = name_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            if strict:
+                raise Problem(400, "a parameter name is not valid UTF-8") from None
+            name = name_bytes.decode("utf-8", "replace")
+        try:
+            value = value_bytes.decode("utf-8")
+        except UnicodeDecodeError as err:
+            if strict:
+                raise Problem(400, _not_utf8(name, f"byte {err.start}")) from None
+            value = value_bytes.decode("utf-8", "replace")
+        fields.setdefault(name, []).append(value)
+    return fields
+
+
+def _not_utf8(name: str, where: str) -> str:
+    """The error for a parameter whose bytes are not UTF-8 (``where``: the first bad byte)."""
+    if name == "query":
+        return f"the query is not valid UTF-8 (parameter 'query', {where})"
+    return f"parameter {name!r} is not valid UTF-8 ({where})"
+
+
+def _single(params: dict[str, list[str]], name: str) -> str | None:
+    """The one value of parameter ``name`` (None: not given); 400 if it is given more than once."""
+    values = params.get(name, [])
+    if len(values) > 1:
+        raise Problem(400, _repeated(name, len(values)))
+    return values[0] if values else None
+
+
+def _repeated(name: str, count: int) -> str:
+    return f"{count} {name!r} parameters: send exactly one"
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -250,11 +303,12 @@ def _charset(content_type: str) -> None:
             raise Problem(400, f"charset {value} is not supported: send the query in UTF-8")
 
 
-def _text(data: bytes) -> str:
+def _query_text(data: bytes) -> str:
+    """The query sent directly as the request body (SPARQL 1.1 Protocol, section 2.1.3)."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise Problem(400, f"the request body is not valid UTF-8 (byte {err.start})") from None
+        raise Problem(400, f"the query is not valid UTF-8 (the request body, byte {err.start})") from None
 
 
 class App:
@@ -316,7 +370,7 @@ class App:
     ) -> Response:
         """An error: an HTML page for a browser, else JSON ``{"error": ...}``."""
         if wants_html(request):
-            lang = language(request, _query_params(request))
+            lang = language(request, _query_params(request, strict=False))
             body = pages.error_page(status, message, lang).encode()
             return self.respond(request, Answer(status, "text/html; charset=utf-8", body, headers or {}))
         body = json.dumps({"error": message}, ensure_ascii=False).encode()
@@ -377,9 +431,21 @@ class App:
         )
 
     def accept(self, request: Request, params: dict[str, list[str]]) -> str | None:
-        """The Accept header, or the media type a ``format`` parameter names."""
-        fmt = params.get("format", [None])[-1]
-        return FORMAT_PARAM.get(fmt, fmt) if fmt else request.headers.get("accept")
+        """The Accept header, or the media type a ``format`` parameter names: one of
+        :data:`FORMAT_PARAM`, or a media type (negotiated as an Accept header would be). 400 for any
+        other value, or for more than one (an empty one counts as none)."""
+        fmt = _single(params, "format")
+        if not fmt:
+            return request.headers.get("accept")
+        if fmt in FORMAT_PARAM:
+            return FORMAT_PARAM[fmt]
+        if "/" in fmt:
+            return fmt
+        raise Problem(
+            400,
+            f"parameter format: {fmt!r} is not a format; use one of: {', '.join(FORMAT_PARAM)} "
+            "(or a media type)",
+        )
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
         if request.method not in ("GET", "HEAD", "OPTIONS"):  # Graph Store writes and the like
@@ -392,27 +458,26 @@ class App:
 
     # --- routes -------------------------------------------------------------------------------
     async def home(self, request: Request) -> Response:
-        params = _query_params(request)
+        params = _query_params(request, strict=False)
         return await self.work(request, "home", {"lang": language(request, params)}, data=False)
 
     async def sparql(self, request: Request) -> Response:
         """SPARQL 1.1 Protocol, section 2.1: query via GET, POST form or POST directly."""
         if request.method == "OPTIONS":
             return self.preflight(request)
-        params = _query_params(request)
         try:
+            params = _query_params(request)
             query = await self._query(request, params)
+            accept = self.accept(request, params)
         except Problem as err:
             return self.fail(request, err.status, str(err), err.headers, data=True)
         endpoint = f"{request.url.scheme}://{request.url.netloc}/sparql"
         if query is None:
-            return await self.work(
-                request, "description", {"endpoint": endpoint, "accept": self.accept(request, params)}
-            )
+            return await self.work(request, "description", {"endpoint": endpoint, "accept": accept})
         # the query checks (size, nesting, SERVICE) run once, in the worker, on the one query path
         args = {
             "query": query,
-            "accept": self.accept(request, params),
+            "accept": accept,
             "base": endpoint,
             "default_graphs": params.get("default-graph-uri", []),
             "named_graphs": params.get("named-graph-uri", []),
@@ -434,10 +499,10 @@ class App:
                 raise Problem(403, READ_ONLY)
             if kind == "application/sparql-query":
                 _charset(content_type)
-                queries_.append(_text(data))
+                queries_.append(_query_text(data))
             elif kind == "application/x-www-form-urlencoded":
                 _charset(content_type)
-                form = parse_qs(_text(data), keep_blank_values=True)
+                form = _fields(data)
                 if "update" in form:
                     raise Problem(403, READ_ONLY)
                 for key, values in form.items():
@@ -453,7 +518,7 @@ class App:
         elif len(request.url.query) > self.limits.max_request_size:
             raise Problem(414, "request URL too long")
         if len(queries_) > 1:
-            raise Problem(400, f"{len(queries_)} 'query' parameters: send exactly one")
+            raise Problem(400, _repeated("query", len(queries_)))
         return queries_[0] if queries_ else None
 
     async def listing(self, request: Request) -> Response:
@@ -485,19 +550,23 @@ class App:
             return self.fail(
                 request, 404, f"unknown query {name!r}; known: {', '.join(queries.stored())}", data=True
             )
-        params = _query_params(request)
         text = None
-        if request.method == "POST":
-            try:  # the text is checked in the worker (KnowledgeGraph.query), as on /sparql
+        try:
+            params = _query_params(request)
+            if request.method == "POST":  # the text is checked in the worker (KnowledgeGraph.query)
                 text = await self._query(request, params, form_needs_query=False)
-            except Problem as err:
-                return self.fail(request, err.status, str(err), err.headers, data=True)
-        values = {k: v[-1] for k, v in params.items() if k not in ("format", "page")}
-        lang = values.get("lang", "nl")
-        page = params.get("page", [None])[-1]
+            for key, given in params.items():  # in the URL and the form together
+                if len(given) > 1:
+                    raise Problem(400, _repeated(key, len(given)))
+            accept = self.accept(request, params)
+        except Problem as err:
+            return self.fail(request, err.status, str(err), err.headers, data=True)
+        values = {k: v[0] for k, v in params.items() if k not in ("format", "page")}
+        lang = values.get("lang", "nl")  # the query's lang parameter: one of kg's languages (kg.core.queries)
+        page = params.get("page", [None])[0]
         if page is not None and not (page.isascii() and page.isdigit() and 0 < int(page) < 10**9):
             return self.fail(request, 400, f"page must be a whole number from 1, not {page!r}", data=True)
-        args = {"name": name, "params": values, "lang": lang, "accept": self.accept(request, params)}
+        args = {"name": name, "params": values, "lang": lang, "accept": accept}
         if text is not None:
             args["text"] = text
         if page is not None:
@@ -543,18 +612,24 @@ class App:
         """What ``kg schema`` prints: HTML, JSON, plain text or RDF by content negotiation."""
         if request.method == "OPTIONS":
             return self.preflight(request)
-        params = _query_params(request)
-        args = {"accept": self.accept(request, params), "lang": language(request, params)}
+        params = _query_params(request, strict=False)
+        try:
+            args = {"accept": self.accept(request, params), "lang": language(request, params)}
+        except Problem as err:
+            return self.fail(request, err.status, str(err), err.headers, data=True)
         return await self.work(request, "schema", args)
 
     async def describe(self, request: Request) -> Response:
         if request.method == "OPTIONS":
             return self.preflight(request)
         iri = BASE + request.url.path[1:]
-        params = _query_params(request)
+        params = _query_params(request, strict=False)
         if any(c in iri for c in ' <>"{}|^`') or any(ord(c) < 33 for c in iri):
             return self.fail(request, 404, f"nothing is known about {iri}")
-        args = {"iri": iri, "accept": self.accept(request, params), "lang": language(request, params)}
+        try:
+            args = {"iri": iri, "accept": self.accept(request, params), "lang": language(request, params)}
+        except Problem as err:
+            return self.fail(request, err.status, str(err), err.headers, data=True)
         return await self.work(request, "describe", args)
 
 
