@@ -481,8 +481,19 @@ def _set(triples: set[ox.Triple], subject: object, predicate: ox.NamedNode, valu
 
 
 def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], new: bool) -> None:
-    """Update ``triples`` (everything in the initiative's file) with the row's cells."""
+    """Update ``triples`` (everything in the initiative's file) with the row's cells.
+
+    Provenance links are written only for what the row makes: the initiative derives from a passage
+    the row adds (its ``source_url``), and an area node the row creates derives from that passage
+    alone. Nothing that was there before gains or loses a ``prov:wasDerivedFrom``: an old passage says
+    nothing about a value the row adds, and a new passage says nothing about what was there before
+    (PROV-O, section 3.1: a derivation is a claim about where an entity came from). What the import
+    adds is attributed to it in ``data/imports.ttl`` (see ``_record``).
+    """
     c = row.cell
+    area_node = ox.NamedNode(f"{iri.value}-oppervlakte")
+    area_before = any(t.subject == area_node for t in triples)
+    sources_before = {t.object for t in triples if t.subject == iri and t.predicate == P["derived"]}
     if new:
         for column in REQUIRED_FOR_NEW:
             if c(column) in ("", REMOVE):
@@ -542,11 +553,14 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
         row.error("area_m2", "row.area")
         area = None
     if area is not None and area != "":
-        node = ox.NamedNode(f"{iri.value}-oppervlakte")
-        for t in [t for t in triples if t.subject == node]:
-            triples.discard(t)
+        node = area_node
+        described = [t for t in triples if t.subject == node]
+        triples.difference_update(described)
         _set(triples, iri, P["area"], [node], area)
         if area != REMOVE:
+            # a new value of an existing area keeps the node's own derivation: the value statement
+            # is the import's (recorded as such), the node and its unit are not new
+            triples.update(t for t in described if t.predicate == P["derived"])
             triples.update(
                 {
                     ox.Triple(node, P["type"], C["Quantity"]),
@@ -571,11 +585,10 @@ def _apply(row: _Row, iri: ox.NamedNode, ident: str, triples: set[ox.Triple], ne
             )
     elif url == REMOVE:
         row.error("source_url", "row.keep_source")
-    # everything described with the initiative derives from its sources too
-    sources = {t.object for t in triples if t.subject == iri and t.predicate == P["derived"]}
-    area_node = ox.NamedNode(f"{iri.value}-oppervlakte")
-    if any(t.subject == area_node for t in triples):
-        triples.update(ox.Triple(area_node, P["derived"], s) for s in sources)
+    # an area the row creates derives from the passage the row adds, never from an older one
+    if not area_before and any(t.subject == area_node for t in triples):
+        added = {t.object for t in triples if t.subject == iri and t.predicate == P["derived"]}
+        triples.update(ox.Triple(area_node, P["derived"], s) for s in added - sources_before)
 
 
 # --- a municipality from the spreadsheet ---------------------------------------------------------
