@@ -148,6 +148,57 @@ def test_fmt_bad_file(tmp_path: Path, capsys) -> None:
     assert f"{bad}:2: invalid Turtle" in capsys.readouterr().err
 
 
+NOTE = (
+    "# Opening comment, kept.\n\n"
+    "@prefix ex: <https://example.org/vocab#> .\n"
+    "@prefix e2: <https://example.org/x/> .\n"
+    "ex:b ex:p <http://x/#a> ;\n"
+    '    ex:q "a # in a string" , \'single # too\' , """long\n# not a comment either\n""" ,\n'
+    '        \'\'\'and # here\'\'\' , e2:local\\#esc , """quote \\"# x\\" """ , "back\\\\" .\n'
+    "ex:a ex:p 1 .  # steward's note: checked with the municipality\n"
+)
+STEWARD = "# steward's note: checked with the municipality"
+
+
+def test_comments_are_found_by_the_turtle_tokens() -> None:
+    """Turtle 1.1 section 6.4: '#' starts a comment only outside IRIREFs and strings (and an escaped
+    '\\#' in a local name is part of the name)."""
+    from kg.core.turtle import dropped_comments
+
+    assert dropped_comments(NOTE) == [(10, STEWARD)]
+    heading = "\n# --- Other resources ".ljust(101, "-")
+    assert dropped_comments(NOTE.replace("  " + STEWARD, heading)) == []  # kg fmt's own heading
+    assert dropped_comments(format_text(NOTE)) == []
+    indented = NOTE.replace("# Opening", "  # Opening")  # not the opening block: kg fmt would lose it
+    assert dropped_comments(indented) == [(1, "# Opening comment, kept."), (10, STEWARD)]
+    assert dropped_comments("# a\n\n# b\n\nex:a ex:p 1 .\r\n# c\rex:a ex:q 2 .\n") == [(6, "# c")]
+
+
+def test_fmt_refuses_to_drop_a_comment_unless_told(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "notes.ttl"
+    path.write_text(NOTE)
+    assert main(["fmt", str(path), "--lang", "en"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"{path}:10:" in err and "--drop-comments" in err
+    assert path.read_text() == NOTE  # nothing written
+    assert main(["fmt", "--check", str(path), "--lang", "en"]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}" in err and "line 10" in err and "comment" in err
+    assert path.read_text() == NOTE
+    assert main(["fmt", "--drop-comments", str(path)]) == 0
+    text = path.read_text()
+    assert text.startswith("# Opening comment, kept.\n") and "steward" not in text
+    assert isomorphic(rdflib.Graph().parse(data=NOTE, format="turtle"), rdflib.Graph().parse(data=text))
+
+
+def test_fmt_keeps_its_own_headings_and_the_opening_block(tmp_path: Path, capsys) -> None:
+    """A canonical file (its section headings are kg fmt's own) is canonical: nothing to refuse."""
+    path = tmp_path / "ok.ttl"
+    path.write_text(format_text(NOTE))
+    assert main(["fmt", "--check", str(path)]) == 0
+    assert main(["fmt", str(path)]) == 0
+
+
 # --- kg diff ------------------------------------------------------------------------------------
 
 

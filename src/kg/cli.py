@@ -490,6 +490,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 if any file is not in canonical form"
     )
+    p.add_argument(
+        "--drop-comments",
+        action="store_true",
+        help="rewrite files even if comments outside their opening comment block are lost (without it, "
+        "such a file is refused with exit 2, naming the comment's line)",
+    )
 
     p = verb(
         "schema",
@@ -1026,9 +1032,12 @@ def _synth(args: argparse.Namespace) -> int:
 def _fmt(args: argparse.Namespace) -> int:
     from kg.steward.fmt import fmt
 
-    changed = fmt(args.files, check=args.check, base=args.base, lang=args.lang)
-    for path in changed:
-        print(say("fmt.would" if args.check else "fmt.did", args.lang, path=path), file=sys.stderr)
+    changed = fmt(
+        args.files, check=args.check, base=args.base, lang=args.lang, drop_comments=args.drop_comments
+    )
+    for path, line in changed.items():
+        key = ("fmt.would_drop" if line else "fmt.would") if args.check else "fmt.did"
+        print(say(key, args.lang, path=path, line=line), file=sys.stderr)
     if args.check and changed:
         return EXIT_NONCONFORMING
     if not changed:

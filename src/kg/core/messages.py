@@ -208,6 +208,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- kg fmt ---
     "fmt.would": ("zou herschrijven: {path}", "would reformat {path}"),
     "fmt.did": ("herschreven: {path}", "reformatted {path}"),
+    "fmt.would_drop": (
+        "zou herschrijven: {path} (en de opmerking op regel {line} weglaten)",
+        "would reformat {path} (and drop the comment on line {line})",
+    ),
+    "fmt.comment": (
+        "{path}:{line}: kg fmt zou deze opmerking weglaten: {comment}; zet haar in het openingsblok van "
+        "het bestand of geef --drop-comments",
+        "{path}:{line}: kg fmt would drop this comment: {comment}; move it into the file's opening comment "
+        "block or pass --drop-comments",
+    ),
     "fmt.canonical": ("alle bestanden staan in canonieke vorm", "all files are in canonical form"),
     "fmt.turtle_only": (
         "{path}: kg fmt herschrijft alleen Turtle-bestanden (.ttl)",

@@ -1,6 +1,7 @@
 """Canonical Turtle: one file style for ontology/ and data/, so that diffs show only real changes.
 
-- The file's opening comment block is kept; other comments are not (section headings are regenerated).
+- The file's opening comment block is kept; other comments are not (section headings are regenerated):
+  :func:`dropped_comments` finds them, so that kg fmt can refuse to lose a steward's note.
 - Prefixes: kg's own names (``kg.core.namespaces.PREFIXES``) plus the file's other declarations, only those
   used, sorted by name.
 - Subjects in sections (ontology, classes, object properties, datatype properties, other properties,
@@ -32,6 +33,20 @@ SECTIONS = (
 )
 WIDTH = 100
 _LOCAL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
+_EOL = re.compile(r"\r\n|\r|\n")
+# what may hold a '#' that is no comment (Turtle 1.1, sections 6.2 and 6.5): long strings (a quote
+# inside one is followed by a non-quote), short strings, IRIREFs, escapes (ECHAR, PN_LOCAL_ESC); and
+# comments
+_TOKEN = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*(?:"""|\Z)'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z)"
+    r'|"(?:[^"\\\r\n]|\\.)*"?'
+    r"|'(?:[^'\\\r\n]|\\.)*'?"
+    r"|<[^>]*>?"
+    r"|\\."
+    r"|#[^\r\n]*",
+    re.DOTALL,
+)
 _PREFIX_DECL = re.compile(r"@prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -48,6 +63,54 @@ def header_comment(text: str) -> str:
     while lines and not lines[-1]:
         lines.pop()
     return "\n".join(lines)
+
+
+def comments(text: str) -> list[tuple[int, int, str]]:
+    """Every comment of a Turtle text as (start offset, line number, text without line end).
+
+    Turtle 1.1, section 6.2: a comment is ``#`` up to the end of the line, outside an IRIREF and
+    outside a string (short or long, in either quote); in a prefixed name ``\\#`` is an escaped
+    character of the local name (PN_LOCAL_ESC, section 6.4), not a comment. Lines end at LF, CR or
+    CR LF (EOL). Meant for text that parses: an unterminated IRI or string runs to the end of the text.
+    """
+    found = []
+    line, counted = 1, 0
+    for token in _TOKEN.finditer(text):
+        if token.group().startswith("#"):
+            line += len(_EOL.findall(text, counted, token.start()))  # a '#' never splits a CR LF
+            counted = token.start()
+            found.append((token.start(), line, token.group()))
+    return found
+
+
+def _header_end(text: str) -> int:
+    """The offset where the opening comment block (as :func:`header_comment` reads it) ends."""
+    offset = end = 0
+    started = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("#"):
+            started = True
+            end = offset + len(line.rstrip("\r\n"))
+        elif not (started and not line.strip()):
+            break
+        offset += len(line)
+    return end
+
+
+def dropped_comments(text: str) -> list[tuple[int, str]]:
+    """(line, comment) of each comment that canonical Turtle (:func:`format_text`) does not keep.
+
+    Kept are the opening comment block and kg's own section headings (they are written anew)."""
+    end = _header_end(text)
+    ours = {_heading(title) for _, title in SECTIONS} | {
+        _heading("Other resources"),
+        _heading("Anonymous resources"),
+    }
+    return [
+        (line, comment)
+        for start, line, comment in comments(text)
+        if not (start + len(comment) <= end or comment.rstrip() in ours)
+    ]
 
 
 def declared_prefixes(text: str) -> dict[str, str]:

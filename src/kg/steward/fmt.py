@@ -1,4 +1,8 @@
-"""``kg fmt``: canonical Turtle for the ontology and data files (see kg.core.turtle)."""
+"""``kg fmt``: canonical Turtle for the ontology and data files (see kg.core.turtle).
+
+Canonical Turtle keeps a file's opening comment block and no other comment; a file with another
+comment (a steward's note) is rewritten only when the caller agrees to lose it (``drop_comments``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from kg.core import bundle
 from kg.core.errors import InputError
 from kg.core.files import write_atomic
 from kg.core.messages import say
-from kg.core.turtle import format_text
+from kg.core.turtle import dropped_comments, format_text
 
 
 def default_files() -> list[Path]:
@@ -36,16 +40,24 @@ def canonical(path: Path, base: str | None = None, lang: str = "nl") -> tuple[st
 
 
 def fmt(
-    paths: Sequence[Path] | None = None, *, check: bool = False, base: str | None = None, lang: str = "nl"
-) -> list[Path]:
-    """Reformat the files (or with ``check`` only find them); return those not yet canonical.
+    paths: Sequence[Path] | None = None,
+    *,
+    check: bool = False,
+    base: str | None = None,
+    lang: str = "nl",
+    drop_comments: bool = False,
+) -> dict[Path, int | None]:
+    """Reformat the files (or with ``check`` only find them); return those not yet canonical, each with
+    the line of the first comment formatting drops (None if it drops none).
 
-    Without ``paths``, the project's own files, each of which must lie inside the project folder (a
-    symbolic link to a file elsewhere is refused before anything is written); files named in ``paths``
-    are the caller's choice."""
+    Without ``check`` a file whose comments outside its opening block would be lost is refused
+    (InputError naming file and line, nothing written) unless ``drop_comments``. Without ``paths``, the
+    project's own files, each of which must lie inside the project folder (a symbolic link to a file
+    elsewhere is refused before anything is written); files named in ``paths`` are the caller's choice."""
     files = [Path(p) for p in paths] if paths else default_files()
     project = None if paths else bundle.project_dir().resolve()
-    changes = {}
+    changes: dict[Path, str] = {}
+    dropped: dict[Path, int | None] = {}
     for path in files:
         if path.suffix.lower() != ".ttl":
             raise InputError(say("fmt.turtle_only", lang, path=path))
@@ -53,9 +65,16 @@ def fmt(
             # a link in the project (git keeps them) is no licence to rewrite a file elsewhere
             raise InputError(say("fmt.outside", lang, path=path, target=path.resolve()))
         text, formatted = canonical(path, base, lang)
-        if formatted != text:
-            changes[path] = formatted
+        if formatted == text:
+            continue
+        lost = dropped_comments(text)
+        if lost and not check and not drop_comments:
+            line, comment = lost[0]
+            shown = repr(comment if len(comment) <= 60 else comment[:59] + "…")
+            raise InputError(say("fmt.comment", lang, path=path, line=line, comment=shown))
+        changes[path] = formatted
+        dropped[path] = lost[0][0] if lost else None
     if not check:
         for path, formatted in changes.items():
             write_atomic(path, formatted.encode("utf-8"))
-    return list(changes)
+    return dropped
