@@ -319,3 +319,97 @@ def test_progress_in_a_terminal_only(monkeypatch, capsys) -> None:
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     terminal_progress()("anything")
     assert capsys.readouterr().err == ""
+
+
+# --- characters XML 1.0 cannot hold -------------------------------------------------------------
+
+
+@pytest.fixture()
+def escaped(tmp_path: Path) -> tuple[list[Path], Path, int]:
+    """The project's data with ESC (U+001B) in wattwest's name, as a steward could type it in Turtle:
+    (data files, the edited file, the line of the literal)."""
+    folder = tmp_path / "data"
+    files = []
+    for path in bundle.data_files():
+        target = folder / path.relative_to(bundle.root() / "data")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+        files.append(target)
+    edited = next(p for p in files if p.name == "11-wattwest.ttl")
+    text = edited.read_text()
+    old = 'skos:prefLabel "Wijkonderneming watTWest"'
+    assert old in text
+    edited.write_text(text.replace(old, 'skos:prefLabel "Wijkonderneming watTWest\\u001B[31m"'))
+    line = edited.read_text()[: edited.read_text().index("\\u001B")].count("\n") + 1
+    return files, edited, line
+
+
+def _kg(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kg.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def test_release_refuses_a_character_xml_cannot_hold(tmp_path: Path, escaped) -> None:
+    """XML 1.0 section 2.2: ESC cannot be in kg.rdf nor in initiatives.xlsx, not even as &#27;."""
+    files, edited, line = escaped
+    out = tmp_path / "out"
+    done = _kg("release", "--out", out, "--data", *files)
+    assert done.returncode == 2, done.stderr
+    (message,) = done.stderr.strip().splitlines()
+    assert f"{edited}:{line}:" in message and "U+001B" in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no release, no temporary folder
+
+
+@pytest.mark.parametrize("fmt", ["xml", "graphml", "gexf"])
+def test_export_refuses_a_character_xml_cannot_hold(tmp_path: Path, escaped, fmt: str) -> None:
+    files, edited, line = escaped
+    out = tmp_path / f"kg.{fmt}"
+    done = _kg("export", "--format", fmt, "--data", *files, "-o", out)
+    assert done.returncode == 2, done.stderr
+    (message,) = done.stderr.strip().splitlines()
+    assert f"{edited}:{line}:" in message and "U+001B" in message
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("form", ["SELECT ?l", "CONSTRUCT { ?s ?p ?l }"])
+def test_query_xml_refuses_a_character_xml_cannot_hold(tmp_path: Path, escaped, form: str) -> None:
+    files, _, _ = escaped
+    query = tmp_path / "q.rq"
+    query.write_text(
+        f"PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+        f"{form} WHERE {{ ?s ?p ?l . FILTER (?p = skos:prefLabel && CONTAINS(?l, 'watT')) }}"
+    )
+    out = tmp_path / "answer.xml"
+    done = _kg("query", query, "--data", *files, "--format", "xml", "-o", out)
+    assert done.returncode == 2, done.stderr
+    (message,) = done.stderr.strip().splitlines()
+    assert "U+001B" in message and "XML" in message
+    assert not out.exists()
+    done = _kg("query", query, "--data", *files, "--format", "xml")  # to stdout: no document at all
+    assert done.returncode == 2 and done.stdout == ""
+    other = "json" if form.startswith("SELECT") else "nt"  # what can hold it, does
+    done = _kg("query", query, "--data", *files, "--format", other)
+    assert done.returncode == 0 and "\\u001b" in done.stdout.lower()
+
+
+def test_characters_xml_can_hold_are_written_as_valid_xml(tmp_path: Path) -> None:
+    """Tab, LF, CR and U+0085 are XML 1.0 Chars: every XML output keeps them and parses."""
+    import xml.dom.minidom
+
+    data = tmp_path / "d.ttl"
+    data.write_text(
+        '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "a\\tb\\nc\\rd\\u0085e" .\n'
+    )
+    for fmt in ("xml", "graphml", "gexf"):
+        out = tmp_path / f"kg.{fmt}"
+        done = _kg("export", "--format", fmt, "--data", data, "-o", out)
+        assert done.returncode == 0, done.stderr
+        xml.dom.minidom.parse(str(out))
+    out = tmp_path / "rdf.xml"
+    assert _kg("export", "--format", "xml", "--data", data, "-o", out).returncode == 0
+    assert "a\tb\nc\rd\u0085e" in {str(o) for o in rdflib.Graph().parse(out, format="xml").objects()}

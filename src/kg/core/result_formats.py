@@ -2,7 +2,9 @@
 
 JSON (W3C Recommendation 2013, section 3), XML (section 2 of the XML format), CSV and TSV (the CSV/TSV
 Recommendation): one evaluation of a query gives every format, with no second run. The bytes are
-those Oxigraph's own serializers write for the same solutions (a test compares them).
+those Oxigraph's own serializers write for the same solutions (a test compares them), except that XML
+writes a CR as ``&#13;`` (a raw one is read back as LF) and refuses a value XML 1.0 cannot hold
+(kg.core.xmlchars) instead of writing a document no parser reads.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from kg.core.namespaces import XSD
+from kg.core.xmlchars import check_row
 
 Row = Sequence[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None]
 _STRING = XSD + "string"
@@ -61,7 +64,7 @@ def _xml_term(term: object) -> str:
             ("subject", "predicate", "object"), (term.subject, term.predicate, term.object), strict=True
         )
         return "<triple>" + "".join(f"<{k}>{_xml_term(v)}</{k}>" for k, v in parts) + "</triple>"
-    text = escape(term.value, {'"': "&quot;", "'": "&apos;"})
+    text = escape(term.value, {'"': "&quot;", "'": "&apos;", "\r": "&#13;"})  # CR kept (XML 2.11)
     if term.language:
         return f"<literal xml:lang={quoteattr(term.language)}>{text}</literal>"
     if term.datatype.value != _STRING:
@@ -76,7 +79,8 @@ def _xml(variables: Sequence[str], rows: Sequence[Row], boolean: bool | None) ->
         return "".join(out).encode()
     out.append("<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in variables) + "</head>")
     out.append("<results>")
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
+        check_row(variables, row, number, "--format xml")
         cells = "".join(
             f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
             for v, t in zip(variables, row, strict=True)

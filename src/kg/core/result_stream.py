@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from kg.core.result_formats import _csv_cell, _json_term, _tsv_term, _xml_term, csv_text
 from kg.core.spreadsheet import looks_like_formula, write_rows
+from kg.core.xmlchars import KeepCR, check_row, checked
 
 TABLE_LOOKAHEAD = 1000
 _CHUNK = 512  # rows per write
@@ -49,18 +50,21 @@ def write_json(variables: Sequence[str], rows: Iterable[Sequence], out: BinaryIO
 
 
 def write_xml(variables: Sequence[str], rows: Iterable[Sequence], out: BinaryIO) -> None:
-    """SPARQL Query Results XML Format (second edition), one result element at a time."""
+    """SPARQL Query Results XML Format (second edition), one result element at a time; the document
+    starts with the first chunk, so that a value XML cannot hold in it (kg.core.xmlchars) stops the
+    answer before a byte is written."""
     from xml.sax.saxutils import quoteattr
 
     head = "".join(f"<variable name={quoteattr(v)}/>" for v in variables)
-    out.write(
-        f'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>{head}</head>'
-        "<results>".encode()
-    )
     names = [quoteattr(v) for v in variables]
 
     def lines() -> Iterator[str]:
-        for row in rows:
+        yield (
+            f'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>{head}'
+            "</head><results>"
+        )
+        for number, row in enumerate(rows, start=1):
+            check_row(variables, row, number, "--format xml")
             cells = "".join(
                 f"<binding name={n}>{_xml_term(t)}</binding>"
                 for n, t in zip(names, row, strict=True)
@@ -118,6 +122,9 @@ def write_graph(triples: Iterable[ox.Triple], fmt: ox.RdfFormat, out: BinaryIO, 
         iterator = iter(triples)
         while chunk := list(itertools.islice(iterator, _CHUNK)):
             out.write(ox.serialize(chunk, format=fmt))
+        return
+    if fmt == ox.RdfFormat.RDF_XML:  # refused at a triple XML cannot hold; CR kept (kg.core.xmlchars)
+        ox.serialize(checked(triples, "--format xml"), KeepCR(out), format=fmt, prefixes=prefixes)
         return
     ox.serialize(triples, out, format=fmt, prefixes=prefixes)
 

@@ -21,6 +21,7 @@ from kg.core.errors import UsageError
 from kg.core.namespaces import PREFIXES, shorten
 from kg.core.result_formats import WRITERS, csv_text
 from kg.core.spreadsheet import neutralise
+from kg.core.xmlchars import rdf_xml
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
@@ -150,6 +151,8 @@ class Result:
                     f"--format {fmt} does not fit a {self.form} query "
                     f"(use one of: {', '.join(CONSTRUCT_FORMATS)})"
                 )
+            if fmt == "xml":
+                return rdf_xml(self.triples, PREFIXES, "--format xml")
             return ox.serialize(self.triples, format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)
         if fmt not in RESULT_FORMATS and fmt != "xlsx":
             raise UsageError(

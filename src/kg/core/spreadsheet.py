@@ -14,6 +14,8 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 
+from kg.core.xmlchars import NOT_IN_XML
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _DECIMAL = re.compile(r"[+-]?\d+\.\d+")
@@ -70,8 +72,8 @@ def excel_nl(data: str) -> str:
     return write_rows(converted, delimiter=";", bom=True)
 
 
-# Characters XML 1.0 cannot hold (section 2.2), so no .xlsx cell can: C0 controls but tab, LF and CR.
-_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot hold (section 2.2), so no .xlsx cell can (kg.core.xmlchars)
+_NOT_IN_XML = NOT_IN_XML
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # every part of an .xlsx gets this time: the same rows, the same bytes
 
 

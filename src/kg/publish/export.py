@@ -9,6 +9,7 @@ import pyoxigraph as ox
 from kg.core.errors import UsageError
 from kg.core.namespaces import PREFIXES
 from kg.core.results import GRAPH_FORMATS
+from kg.core.xmlchars import check_triples, rdf_xml
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
@@ -36,4 +37,7 @@ def serialize(kg: KnowledgeGraph, fmt: str, *, inferred: bool = False) -> bytes:
         from kg.publish.jsonld import serialize as jsonld
 
         return jsonld(triples)
+    if fmt == "xml":  # XML 1.0 cannot hold every character a literal can (kg.core.xmlchars)
+        check_triples(triples, "--format xml (RDF/XML)", [*kg.ontology_files, *kg.data_files])
+        return rdf_xml(triples, PREFIXES)
     return ox.serialize(triples, format=rdf_format, prefixes=PREFIXES)

@@ -24,6 +24,7 @@ from kg.core.errors import InputError, KgError
 from kg.core.namespaces import ID, PREFIXES
 from kg.core.spreadsheet import excel_nl, write_rows, xlsx
 from kg.core.turtle import canonical_blank_nodes, serialize
+from kg.core.xmlchars import check_triples, rdf_xml
 from kg.graph import DATA, INFERRED, ONTOLOGY, KnowledgeGraph
 from kg.publish import jsonld
 from kg.publish.docs import ontology_html
@@ -326,7 +327,7 @@ def _rdf(kg: KnowledgeGraph) -> dict[str, bytes]:
         "kg.ttl": serialize(asserted, header=header).encode("utf-8"),
         "kg.nt": "".join(f"{t} .\n" for t in asserted).encode("utf-8"),
         "kg.jsonld": jsonld.serialize(asserted),
-        "kg.rdf": ox.serialize(asserted, format=ox.RdfFormat.RDF_XML, prefixes=PREFIXES),
+        "kg.rdf": rdf_xml(asserted, PREFIXES, "kg.rdf"),
         "kg.trig": ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES),
     }
 
@@ -368,6 +369,12 @@ def build(
             f"the data does not conform ({report.count('Violation')} violations); "
             "nothing was released\n" + report.text("en").rstrip()
         )
+    # kg.rdf and initiatives.xlsx are XML: a character XML 1.0 cannot hold is refused at its line
+    check_triples(
+        (t for g in (ONTOLOGY, DATA) for t in kg.triples(g)),
+        "the release (kg.rdf, initiatives.xlsx)",
+        [*kg.ontology_files, *kg.data_files],
+    )
     progress("inferring (OWL 2 RL)")
     kg.infer()
     meta = template()

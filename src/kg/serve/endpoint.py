@@ -412,4 +412,8 @@ def rdf(triples: list[ox.Triple], fmt: str) -> bytes:
         from kg.core.turtle import serialize as turtle
 
         return turtle(triples).encode("utf-8")
+    if fmt == "xml":  # refused (400) at a literal XML 1.0 cannot hold; CR kept (kg.core.xmlchars)
+        from kg.core.xmlchars import rdf_xml
+
+        return rdf_xml(triples, PREFIXES)
     return ox.serialize(triples, format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)

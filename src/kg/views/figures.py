@@ -451,17 +451,46 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
 
 
 def graph_bytes(graph: KnowledgeGraph, fmt: str, lang: str = "nl") -> bytes:
-    """The NetworkX graph as GraphML or GEXF, for Gephi and Cytoscape."""
+    """The NetworkX graph as GraphML or GEXF, for Gephi and Cytoscape.
+
+    Both are XML: a label with a character XML 1.0 cannot hold is refused, naming the file and line
+    of its literal, and a CR is written as ``&#13;`` so that it is read back (kg.core.xmlchars)."""
     import io
 
     import networkx as nx
 
+    if fmt not in NETWORK_FORMATS:
+        raise UsageError(f"unknown graph format {fmt!r} (known: {', '.join(NETWORK_FORMATS)})")
     g = to_networkx(graph, lang)
+    _check_xml(graph, g, f"--format {fmt}")
     out = io.BytesIO()
     if fmt == "graphml":
         nx.write_graphml(g, out)
-    elif fmt == "gexf":
-        nx.write_gexf(g, out)
     else:
-        raise UsageError(f"unknown graph format {fmt!r} (known: {', '.join(NETWORK_FORMATS)})")
-    return out.getvalue()
+        nx.write_gexf(g, out)
+    return out.getvalue().replace(b"\r", b"&#13;")
+
+
+def _check_xml(graph: KnowledgeGraph, g: networkx.Graph, output: str) -> None:
+    """InputError (or UsageError for a value not in the data) if ``g`` holds text XML cannot hold."""
+    import pyoxigraph as ox
+
+    from kg.core.xmlchars import check_triples, shown, unfit_text
+    from kg.graph import DATA, ONTOLOGY
+
+    texts = [str(n) for n in g.nodes] + [
+        str(v)
+        for _, data in [*g.nodes(data=True), *((e, d) for *e, d in g.edges(data=True))]
+        for v in data.values()
+    ]
+    bad = next((t for t in texts if unfit_text(t)), None)
+    if bad is None:
+        return
+    literal = ox.Literal(bad)
+    for name in (DATA, ONTOLOGY):
+        check_triples(
+            (t for t in graph.triples(name) if isinstance(t.object, ox.Literal) and t.object.value == bad),
+            output,
+            [*graph.ontology_files, *graph.data_files],
+        )
+    raise UsageError(f"{output}: {literal} holds {shown(unfit_text(bad))}, which XML 1.0 cannot hold")
