@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from conftest import TESTS, shared
+from conftest import TESTS, copy_bundled_data, shared
 from pyld import jsonld as pyld
 from rdflib.compare import isomorphic
 
@@ -328,13 +328,7 @@ def test_progress_in_a_terminal_only(monkeypatch, capsys) -> None:
 def escaped(tmp_path: Path) -> tuple[list[Path], Path, int]:
     """The project's data with ESC (U+001B) in wattwest's name, as a steward could type it in Turtle:
     (data files, the edited file, the line of the literal)."""
-    folder = tmp_path / "data"
-    files = []
-    for path in bundle.data_files():
-        target = folder / path.relative_to(bundle.root() / "data")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(path.read_bytes())
-        files.append(target)
+    files = sorted(p for p in copy_bundled_data(tmp_path / "data").rglob("*") if p.is_file())
     edited = next(p for p in files if p.name == "11-wattwest.ttl")
     text = edited.read_text()
     old = 'skos:prefLabel "Wijkonderneming watTWest"'
