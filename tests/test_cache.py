@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -17,6 +18,7 @@ import pytest
 import kg
 from kg.cli import main
 from kg.core import cache
+from kg.core.errors import InputError
 from kg.core.namespaces import DATA_GRAPH
 from kg.graph import KnowledgeGraph
 
@@ -312,3 +314,44 @@ def test_each_group_of_kept_rows_is_checked(tmp_path: Path, count: int) -> None:
             kept.verify(offset, limit)
     if count > 256:
         kept.verify(0, 256)  # the first group is whole
+
+
+def test_a_row_offset_changed_in_place_is_found(tmp_path: Path) -> None:
+    """The row index is damage too: an offset moved onto the next row's start keeps every size and
+    every CRC-32 of the rows, but a page read through it would skip a row (a wrong answer)."""
+    rows = [(ox.Literal(f"row {i:04d}"),) for i in range(10)]
+    path = tmp_path / "a.tsv"
+    with path.open("wb") as handle:
+        assert cache._write_answer(handle, ["x"], rows)
+    kept = cache.Answers(path)
+    assert [r[0].value for r in kept.rows(3, 2)] == ["row 0003", "row 0004"]
+    content = bytearray(path.read_bytes())
+    entry = kept._index + 8 * 3  # the offset of row 3, little-endian
+    line = len(b'"row 0003"\n')
+    content[entry] += line  # now the offset of row 4
+    path.write_bytes(bytes(content))
+    kept = cache.Answers(path)
+    with pytest.raises(ValueError, match="damaged"):
+        kept.verify(3, 2)
+
+
+def test_a_kept_output_cut_short_while_it_is_copied(tmp_path: Path) -> None:
+    """A kept output that shrinks between its check and its copy is an error, not an endless loop
+    and not a short answer given as whole."""
+
+    class Shrinking(io.BytesIO):
+        rewinds = 0
+
+        def seek(self, pos: int, whence: int = 0) -> int:
+            if pos == 0 and whence == 0:
+                self.rewinds += 1
+                if self.rewinds == 2:  # the copy starts: the file loses its second half
+                    self.truncate(5)
+            return super().seek(pos, whence)
+
+    body = b"0123456789"
+    kept = Shrinking(body + zlib.crc32(body).to_bytes(4, "little"))
+    out = io.BytesIO()
+    with pytest.raises(InputError, match="damaged cache file"):
+        cache._copy_checked(kept, out)
+    assert out.getvalue() == b"01234"

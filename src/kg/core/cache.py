@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import array
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -417,7 +418,8 @@ class Answers:
     def verify(self, offset: int = 0, limit: int | None = None) -> None:
         """Raise ValueError unless rows ``offset`` to ``offset + limit`` (their groups of
         :data:`_GROUP`) have the CRC-32 they were written with (a byte changed in place changes no
-        size and no offset)."""
+        size), and the index gives each of them the start of its own line (an offset changed in place
+        would make a page start or end at another row)."""
         start = min(offset, self.count)
         stop = self.count if limit is None else min(self.count, start + limit)
         if stop <= start:
@@ -427,13 +429,22 @@ class Answers:
             crcs = array.array("I")
             handle.seek(self._crcs + _CRC * (first + 1))  # after the header's
             crcs.frombytes(handle.read(_CRC * (last - first)))
-            begin = self._offset(handle, first * _GROUP)
+            index = array.array("Q")  # the offsets of these groups' rows, and the end of the last
+            handle.seek(self._index + 8 * first * _GROUP)
+            index.frombytes(handle.read(8 * (min(last * _GROUP, self.count) - first * _GROUP + 1)))
             for number, group in enumerate(range(first, last)):
-                end = self._offset(handle, min((group + 1) * _GROUP, self.count))
+                at = number * _GROUP
+                begin, end = index[at], index[min(at + _GROUP, len(index) - 1)]
+                if not begin <= end <= self._index:
+                    raise ValueError(f"{self.path}: damaged cache file (rows {group * _GROUP}- moved)")
                 handle.seek(begin)
-                if zlib.crc32(handle.read(end - begin)) != crcs[number]:
+                data = handle.read(end - begin)
+                if zlib.crc32(data) != crcs[number]:
                     raise ValueError(f"{self.path}: damaged cache file (rows {group * _GROUP}- changed)")
-                begin = end
+                lines = data.split(b"\n")[:-1]  # a row is one line: TSV escapes line breaks
+                starts = itertools.accumulate((len(line) + 1 for line in lines), initial=begin)
+                if array.array("Q", starts) != index[at : at + _GROUP + 1]:
+                    raise ValueError(f"{self.path}: damaged cache file (rows {group * _GROUP}- moved)")
 
     def rows(self, offset: int = 0, limit: int | None = None) -> Iterator[tuple]:
         """Rows ``offset`` to ``offset + limit`` (all after ``offset`` if limit is None)."""
@@ -487,7 +498,8 @@ class Answers:
 
 def _copy_checked(handle: BinaryIO, out: BinaryIO) -> bool:
     """Copy a kept output (its bytes, then their CRC-32) to ``out`` if the CRC-32 matches; False,
-    writing nothing, if it does not (the file is read twice: checked first, then copied)."""
+    writing nothing, if it does not (the file is read twice: checked first, then copied). InputError
+    if it changes between the two readings (what was written is then not the kept answer)."""
     size = handle.seek(0, os.SEEK_END) - _CRC
     if size < 0:
         return False
@@ -503,11 +515,15 @@ def _copy_checked(handle: BinaryIO, out: BinaryIO) -> bool:
     if crc != want:
         return False
     handle.seek(0)
-    left = size
-    while left > 0:
+    crc, left = 0, size
+    while left > 0:  # checked again: the file may have changed since (never loop on a shorter one)
         chunk = handle.read(min(left, 1 << 20))
+        if not chunk:
+            break
         out.write(chunk)
-        left -= len(chunk)
+        crc, left = zlib.crc32(chunk, crc), left - len(chunk)
+    if left or crc != want:
+        raise InputError(f"{getattr(handle, 'name', 'a kept output')}: damaged cache file (kg cache clear)")
     return True
 
 
