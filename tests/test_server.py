@@ -180,6 +180,12 @@ def test_read_only(server: str) -> None:
     assert fetch(server + "/sparql", update, {"Content-Type": "application/sparql-update"})[0] == 403
     form = urllib.parse.urlencode({"update": update.decode()}).encode()
     assert fetch(server + "/sparql", form, {"Content-Type": "application/x-www-form-urlencoded"})[0] == 403
+    # an update's dataset fields are refused in a form as in the URL (they were ignored in a form)
+    for field in ("using-graph-uri", "using-named-graph-uri"):
+        assert fetch(server + f"/sparql?query=ASK%7B%7D&{field}=urn%3Ag")[0] == 400
+        fields = urllib.parse.urlencode({"query": "ASK {}", field: "urn:g"}).encode()
+        kind = {"Content-Type": "application/x-www-form-urlencoded"}
+        assert fetch(server + "/sparql", fields, kind)[0] == 403
     for method in ("PUT", "DELETE"):
         status, headers, _ = fetch(
             server + "/store?default",

@@ -232,6 +232,9 @@ def wants_html(request: Request) -> bool:
     ) == "text/html" and "text/html" in request.headers.get("accept", "")
 
 
+_UPDATE_FIELDS = ("update", "using-graph-uri", "using-named-graph-uri")  # SPARQL 1.1 Protocol, 2.2
+
+
 def _query_params(request: Request, *, strict: bool = True) -> dict[str, list[str]]:
     """The parameters of the request's URL (see :func:`_fields`)."""
     return _fields(request.scope.get("query_string", b""), strict=strict)
@@ -488,7 +491,7 @@ class App:
         self, request: Request, params: dict[str, list[str]], *, form_needs_query: bool = True
     ) -> str | None:
         """The query text of the request (None: no query), adding form fields to ``params``."""
-        if "update" in params or "using-graph-uri" in params or "using-named-graph-uri" in params:
+        if any(key in params for key in _UPDATE_FIELDS):
             raise Problem(403 if request.method == "POST" else 400, READ_ONLY)
         queries_ = list(params.get("query", []))
         if request.method == "POST":
@@ -503,7 +506,7 @@ class App:
             elif kind == "application/x-www-form-urlencoded":
                 _charset(content_type)
                 form = _fields(data)
-                if "update" in form:
+                if any(key in form for key in _UPDATE_FIELDS):  # as in the URL
                     raise Problem(403, READ_ONLY)
                 for key, values in form.items():
                     params.setdefault(key, []).extend(values) if key != "query" else queries_.extend(values)
