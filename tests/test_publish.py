@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from conftest import TESTS, copy_bundled_data, shared
@@ -407,3 +408,58 @@ def test_characters_xml_can_hold_are_written_as_valid_xml(tmp_path: Path) -> Non
     out = tmp_path / "rdf.xml"
     assert _kg("export", "--format", "xml", "--data", data, "-o", out).returncode == 0
     assert "a\tb\nc\rd\u0085e" in {str(o) for o in rdflib.Graph().parse(out, format="xml").objects()}
+
+
+# XML 1.0 (fifth edition), section 2.2: Char is #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | ...
+NOT_CHARS = [c for c in range(0x20) if c not in (0x9, 0xA, 0xD)] + [0xFFFE, 0xFFFF]
+
+
+@pytest.mark.parametrize("code", NOT_CHARS)
+def test_every_character_xml_cannot_hold_is_found_among_many_triples(
+    code: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check looks at a chunk of triples at once: a character XML cannot hold is found in any
+    kind of literal, in a quoted triple, and in the second chunk, with the number of its triple."""
+    from kg.core import xmlchars
+    from kg.core.errors import InputError, UsageError
+
+    monkeypatch.setattr(xmlchars, "_CHUNK", 100)
+    ex = "https://example.org/"
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    text = "\t\r\n\u0085\x7f\uf000"  # Chars, one of them (U+F000) written after a byte 0xEF
+    fine = [ox.Triple(ox.NamedNode(f"{ex}{i}"), label, ox.Literal(f"{i}{text}")) for i in range(150)]
+    escapes = [ox.Triple(ox.NamedNode(ex), label, ox.Literal("\\b \\f \\u0001 \\U0001F600"))]
+    for triples in (fine, escapes):  # Chars, and backslashes written as such, are let through
+        xmlchars.check_triples(triples, "x")
+        assert list(xmlchars.checked(triples, "x")) == triples
+    char = chr(code)
+    bad_terms = [
+        ox.Literal(f"a{char}"),
+        ox.Literal(f"a{char}", language="nl"),
+        ox.Literal(f"a{char}", datatype=ox.NamedNode(f"{ex}type")),
+        ox.Triple(ox.NamedNode(ex), label, ox.Literal(char)),
+    ]
+    for term in bad_terms:
+        triples = [*fine, ox.Triple(ox.NamedNode(f"{ex}bad"), label, term), *fine[:10]]
+        with pytest.raises(InputError, match=f"U\\+{code:04X}"):
+            xmlchars.check_triples(triples, "x")
+        with pytest.raises(UsageError, match=f"triple 151 .*U\\+{code:04X}"):
+            list(xmlchars.checked(triples, "x"))
+
+
+@pytest.mark.parametrize("code", [0x1B, 0x0E, 0xFFFF])
+def test_a_streamed_xml_answer_names_the_row_of_a_character_xml_cannot_hold(code: int) -> None:
+    """SPARQL XML results are checked a chunk of rows at a time: the row is named wherever it is, a
+    chunk is written only when it is whole and fit, and Chars after a byte 0xEF are no alarm."""
+    from kg.core.errors import UsageError
+    from kg.core.result_stream import write_xml
+
+    rows = [(ox.Literal(f"r{i}\uf000\t"),) for i in range(1200)]
+    out = io.BytesIO()
+    write_xml(["v"], rows, out)
+    assert out.getvalue().count(b"<result>") == 1200
+    rows[700] = (ox.Literal(f"x{chr(code)}"),)
+    out = io.BytesIO()
+    with pytest.raises(UsageError, match=f"row 701, \\?v: holds U\\+{code:04X}"):
+        write_xml(["v"], rows, out)
+    assert out.getvalue().count(b"<result>") == 512  # the first chunk only, whole

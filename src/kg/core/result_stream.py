@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from kg.core.result_formats import _csv_cell, _json_term, _tsv_term, _xml_term, csv_text
 from kg.core.spreadsheet import looks_like_formula, write_rows
-from kg.core.xmlchars import KeepCR, check_row, checked
+from kg.core.xmlchars import KeepCR, check_row, checked, suspect
 
 TABLE_LOOKAHEAD = 1000
 _CHUNK = 512  # rows per write
@@ -50,30 +50,34 @@ def write_json(variables: Sequence[str], rows: Iterable[Sequence], out: BinaryIO
 
 
 def write_xml(variables: Sequence[str], rows: Iterable[Sequence], out: BinaryIO) -> None:
-    """SPARQL Query Results XML Format (second edition), one result element at a time; the document
-    starts with the first chunk, so that a value XML cannot hold in it (kg.core.xmlchars) stops the
-    answer before a byte is written."""
+    """SPARQL Query Results XML Format (second edition), :data:`_CHUNK` result elements at a time; the
+    document starts with the first chunk, and a chunk is written only once it is known to hold no
+    character XML cannot hold (kg.core.xmlchars: one pass over its bytes, then its rows if need be),
+    so that such a value in the first chunk stops the answer before a byte is written."""
     from xml.sax.saxutils import quoteattr
 
     head = "".join(f"<variable name={quoteattr(v)}/>" for v in variables)
     names = [quoteattr(v) for v in variables]
-
-    def lines() -> Iterator[str]:
-        yield (
-            f'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>{head}'
-            "</head><results>"
-        )
-        for number, row in enumerate(rows, start=1):
-            check_row(variables, row, number, "--format xml")
+    parts = [
+        f'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>{head}'
+        "</head><results>"
+    ]
+    iterator, before = iter(rows), 0
+    while batch := list(itertools.islice(iterator, _CHUNK)):
+        for row in batch:
             cells = "".join(
                 f"<binding name={n}>{_xml_term(t)}</binding>"
                 for n, t in zip(names, row, strict=True)
                 if t is not None
             )
-            yield f"<result>{cells}</result>"
-
-    _chunks(lines(), out)
-    out.write(b"</results></sparql>")
+            parts.append(f"<result>{cells}</result>")
+        data = "".join(parts).encode("utf-8")
+        if suspect(data):  # the row that holds it, if one does (0xEF may also start a Char)
+            for number, row in enumerate(batch, start=before + 1):
+                check_row(variables, row, number, "--format xml")
+        out.write(data)
+        parts, before = [], before + len(batch)
+    out.write(("".join(parts) + "</results></sparql>").encode("utf-8"))
 
 
 def write_csv(variables: Sequence[str], rows: Iterable[Sequence], out: BinaryIO) -> None:
