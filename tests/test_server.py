@@ -392,6 +392,17 @@ def test_missing_parameter_is_worded_for_http(server: str) -> None:
     assert "(e.g. ?bottleneck=fiscaliteit)" in message and "-p " not in message
 
 
+def test_an_empty_query_field_on_a_stored_query_is_named(server: str) -> None:
+    """POST /api/queries/NAME with ``query=`` (blank): a 400 naming the field, not a syntax error at the
+    stored query's header; without the field the stored query runs."""
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/csv"}
+    for body in (b"query=", b"query=%20%0A"):
+        message = error_of(server, "/api/queries/initiatives", body, form)
+        assert message.startswith("the 'query' field is empty"), message
+    status, _, answer = fetch(server + "/api/queries/initiatives", b"lang=en", form)
+    assert status == 200 and answer.decode().count("\n") == 12  # header and the eleven partners
+
+
 @pytest.mark.parametrize(
     "path",
     [

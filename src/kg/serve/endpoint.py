@@ -316,6 +316,8 @@ class Handler:
         stored = queries.stored().get(name)  # stored queries only: never a file named by the client
         if stored is None:
             return error(404, f"unknown query {name!r}")
+        if text is not None and not text.strip():
+            return error(400, f"the 'query' field is empty: leave it out to run the stored query {name!r}")
         if text is not None and text != stored.text:
             header = [line for line in stored.text.splitlines() if line.startswith("#+")]
             body = [line for line in text.splitlines() if not line.startswith("#+")]
