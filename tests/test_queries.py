@@ -451,3 +451,27 @@ def test_the_allowed_check_agrees_with_the_values_list(graph: kg.KnowledgeGraph)
         listed = set(graph.values(stored, param.name))
         for raw in [*sorted(listed), "nobody", "Utrecht ", "wattwest2", ""]:
             assert graph._allowed(stored, param, raw) == (raw in listed), (stored.name, param.name, raw)
+
+
+def test_the_suggestion_for_an_unknown_value_is_the_same_in_every_process() -> None:
+    """'bvx' is close to the code bv and to its label BV: the code is suggested, whatever the order of
+    a set (hash seed) or of a store's rows (it differed between Virtuoso and Oxigraph)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import kg\n"
+        "try:\n"
+        "    kg.load().query('initiatives-by-legal-form', {'legalform': 'bvx'})\n"
+        "except kg.ParameterError as err:\n"
+        "    print(err)\n"
+    )
+    said = set()
+    for seed in range(1, 7):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        said.add(done.stdout)
+    assert len(said) == 1 and "(did you mean bv?)" in said.pop()

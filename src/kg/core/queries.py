@@ -376,8 +376,15 @@ def canonical(param: Parameter, raw: str, known: dict[str, set[str]]) -> str:
         return hits[0]
     if len(hits) > 1:
         raise ParameterError(f"parameter {param.name}: {raw!r} names several values: {', '.join(hits)}")
-    names = {n.casefold(): n for ns in known.values() for n in ns}
-    close = difflib.get_close_matches(wanted, list(names), n=1)
+    # the same suggestion on every engine and in every process (sets and a store's rows have no order):
+    # a value's own code before its labels, then in sorted order
+    names: dict[str, str] = {}
+    for value in sorted(known):
+        names.setdefault(value.casefold(), value)
+    for value in sorted(known):
+        for name in sorted(known[value]):
+            names.setdefault(name.casefold(), name)
+    close = difflib.get_close_matches(wanted, sorted(names), n=1)
     hint = f" (did you mean {names[close[0]]}?)" if close else ""
     raise ParameterError(
         f"parameter {param.name}: unknown value {raw!r}{hint}; known: {', '.join(sorted(known))} "
